@@ -1,0 +1,74 @@
+"""Turn a stack file into pyinfra inventory groups with typed host data."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from .model import GatewayHost, GpuHost, RelayHost, Stack, StackError, load_stack
+
+HostEntry = tuple[str, dict[str, Any]]
+
+
+def known_hosts_line(ssh_host: str, port: int, key: str) -> str:
+    target = ssh_host if port == 22 else f"[{ssh_host}]:{port}"
+    return f"{target} {key}"
+
+
+def write_known_hosts(stack: Stack, path: Path) -> Path:
+    """Pinned host keys from the stack, one file for pyinfra's SSH connector."""
+    lines = []
+    for name in [*stack.gpu_hosts, *stack.gateways, *stack.relays]:
+        ssh = stack.host(name).ssh
+        if ssh.host_key:
+            lines.append(known_hosts_line(ssh.host, ssh.port, ssh.host_key))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "\n".join(lines) + "\n"
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+    return path
+
+
+def host_data(stack: Stack, name: str, known_hosts: Path) -> dict[str, Any]:
+    settings: GpuHost | GatewayHost | RelayHost = stack.host(name)  # type: ignore[assignment]
+    ssh = settings.ssh
+    data: dict[str, Any] = {
+        "ssh_hostname": ssh.host,
+        "ssh_port": ssh.port,
+        "ssh_user": ssh.user,
+        "ssh_known_hosts_file": ssh.known_hosts or str(known_hosts),
+        # "yes": a host whose key is not pinned is refused, never silently trusted.
+        "ssh_strict_host_key_checking": "yes",
+        "llminfra_name": name,
+        "llminfra_role": stack.role(name),
+        "llminfra_stack": stack,
+        "llminfra_host": settings,
+    }
+    if ssh.key:
+        data["ssh_key"] = os.path.expanduser(ssh.key)
+    if ssh.sudo:
+        data["_sudo"] = True
+    return data
+
+
+def pyinfra_groups(stack_file: str | Path) -> dict[str, list[HostEntry]]:
+    """`{"gpu_hosts": [...], "gateways": [...], "relays": [...]}` for an inventory module.
+
+    Validation errors are printed one per line and the process exits with status 2, before
+    pyinfra connects anywhere.
+    """
+    stack_file = Path(stack_file)
+    try:
+        stack = load_stack(stack_file)
+    except StackError as exc:
+        for err in exc.lines:
+            print(err, file=sys.stderr)
+        raise SystemExit(2) from None
+    known = stack_file.parent / ".llminfra" / f"{stack_file.stem}.known_hosts"
+    write_known_hosts(stack, known)
+    return {
+        section: [(n, host_data(stack, n, known)) for n in getattr(stack, section)]
+        for section in ("gpu_hosts", "gateways", "relays")
+    }

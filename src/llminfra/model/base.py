@@ -1,0 +1,47 @@
+"""Shared pydantic base and small reusable field types for the stack model."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+# A name that is safe as a file name, a Compose project name and an nginx/systemd token.
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$|^[a-z0-9]$")
+SECRET_RE = re.compile(r"^[A-Z][A-Z0-9_]{1,63}$")
+
+
+class Strict(BaseModel):
+    """Every settings object: unknown keys are errors, assignment re-validates."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+
+def _check_name(value: str) -> str:
+    if not NAME_RE.match(value):
+        raise ValueError(
+            f"{value!r} is not a valid name (lower-case letters, digits and '-', at most 40)"
+        )
+    return value
+
+
+def _check_secret(value: str) -> str:
+    if not SECRET_RE.match(value):
+        raise ValueError(
+            f"{value!r} is not a secret name: secrets are referenced by an UPPER_SNAKE name, "
+            "never written inline"
+        )
+    return value
+
+
+def _check_abs(value: str) -> str:
+    if not value.startswith("/"):
+        raise ValueError(f"{value!r} is not an absolute path")
+    return value.rstrip("/") or "/"
+
+
+Name = Annotated[str, AfterValidator(_check_name)]
+SecretName = Annotated[str, AfterValidator(_check_secret)]
+AbsPath = Annotated[str, AfterValidator(_check_abs)]
+Port = Annotated[int, Field(ge=1, le=65535)]

@@ -1,0 +1,89 @@
+"""The gateway VM: OneAPI under Compose behind Nginx with TLS."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from .base import AbsPath, Port, SecretName, Strict
+from .ssh import SshSettings
+from .tls import TlsSettings
+
+
+class MysqlSettings(Strict):
+    image: str = Field("mysql:8.2", description="MySQL image.")
+    password: SecretName = Field(description="Secret with the MySQL password.")
+    database: str = Field("oneapi", description="Database name.")
+
+
+class OneApiSettings(Strict):
+    image: str = Field("justsong/one-api", description="OneAPI image (without tag).")
+    version: str = Field("v0.6.10", description="Image tag.")
+    flavor: Literal["oneapi", "new-api"] = Field("oneapi", description="Admin API dialect.")
+    database: Literal["sqlite", "mysql"] = Field("sqlite", description="SQLite file or MySQL.")
+    mysql: MysqlSettings | None = Field(None, description="Required when database is mysql.")
+    redis: bool = Field(False, description="Add Redis (sets SYNC_FREQUENCY; channel changes lag).")
+    redis_image: str = Field("redis:7.4-alpine", description="Redis image.")
+    data_dir: AbsPath = Field("/opt/llminfra/oneapi", description="Data kept across redeploys.")
+    admin_bind: str = Field("127.0.0.1", description="Host address the admin/API port binds to.")
+    admin_port: Port = Field(3000, description="Host port for OneAPI (Nginx proxies to it).")
+    network_subnet: str = Field(
+        "172.30.0.0/24", description="Subnet of OneAPI's Compose network; tunnels listen on "
+        "its first address so only OneAPI's containers reach them."
+    )
+    session_secret: SecretName = Field(description="Secret for SESSION_SECRET (cookie signing).")
+    root_access_token: SecretName = Field(
+        description="Secret for INITIAL_ROOT_ACCESS_TOKEN (admin API), at most 32 characters."
+    )
+    root_password: SecretName = Field(description="Secret that replaces root's default password.")
+    sync_frequency: int = Field(60, ge=1, description="SYNC_FREQUENCY seconds (with Redis).")
+    env: dict[str, str] = Field({}, description="Extra non-secret environment for OneAPI.")
+
+    @field_validator("network_subnet")
+    @classmethod
+    def _subnet(cls, value: str) -> str:
+        try:
+            net = ipaddress.ip_network(value, strict=True)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a CIDR network ({exc})") from None
+        if net.num_addresses < 4:
+            raise ValueError("should have room for a few addresses (/30 or larger)")
+        return value
+
+    @model_validator(mode="after")
+    def _mysql(self) -> OneApiSettings:
+        if self.database == "mysql" and self.mysql is None:
+            raise ValueError("database 'mysql' needs a mysql section")
+        return self
+
+    @property
+    def tunnel_bind(self) -> str:
+        return str(next(ipaddress.ip_network(self.network_subnet).hosts()))
+
+    @property
+    def admin_url(self) -> str:
+        return f"http://{self.admin_bind}:{self.admin_port}"
+
+
+class GatewayNginx(Strict):
+    server_name: str = Field(description="Public DNS name of the API.")
+    tls: TlsSettings = Field(default_factory=TlsSettings)
+    http_port: Port = Field(80, description="Plain HTTP port (redirects to HTTPS, ACME).")
+    https_port: Port = Field(443, description="HTTPS port.")
+    read_timeout: int = Field(
+        1800, ge=30, description="Seconds Nginx waits between upstream bytes; long "
+        "generations and slow first tokens need minutes, not Nginx's 60 s default."
+    )
+    client_max_body_size: str = Field("64m", description="Largest request body (long prompts).")
+
+
+class GatewayHost(Strict):
+    ssh: SshSettings
+    oneapi: OneApiSettings
+    nginx: GatewayNginx
+    tunnel_port_base: Port = Field(
+        20000, description="First gateway port handed to tunnels that set no `tunnel_port`."
+    )
+    tunnel_user: str = Field("llminfra-tunnel", description="User on GPU hosts that tunnels log in as.")

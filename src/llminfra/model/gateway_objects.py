@@ -1,0 +1,80 @@
+"""Declared OneAPI objects: external channels and tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from .base import SecretName, Strict
+
+CHANNEL_TYPES = {"openai": 1, "anthropic": 14, "gemini": 24, "openai-compatible": 50}
+TOKEN_NAME_MAX = 26  # OneAPI caps names at 30 bytes and we prefix "lmi/"
+
+
+class ExternalChannel(Strict):
+    name: str = Field(description="Channel name (unique among declared channels).")
+    type: Literal["openai", "anthropic", "gemini", "openai-compatible"] = Field(
+        description="OneAPI channel type."
+    )
+    relay: str | None = Field(
+        None, description="`<relay host>/<provider kind>`: send through that relay."
+    )
+    base_url: str | None = Field(None, description="Explicit base URL (instead of `relay`).")
+    key: SecretName = Field(description="Secret holding the provider API key.")
+    models: list[str] = Field(min_length=1, description="Public model names.")
+    model_mapping: dict[str, str] = {}
+    priority: int | None = Field(None, description="Higher wins. Default 0.")
+    weight: int = Field(0, ge=0)
+    groups: list[str] = Field(["default"], min_length=1)
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _target(self) -> ExternalChannel:
+        if bool(self.relay) == bool(self.base_url):
+            raise ValueError("set exactly one of relay or base_url")
+        return self
+
+
+class Token(Strict):
+    name: str = Field(description=f"Token name, at most {TOKEN_NAME_MAX} bytes.")
+    quota: int | Literal["unlimited"] = Field(
+        "unlimited", description="Quota units (500000 = $1) or `unlimited`."
+    )
+    expires: dt.date | None = Field(None, description="Expiry date (UTC midnight); none = never.")
+    models: list[str] = Field([], description="Allowed models; empty = any.")
+    subnets: list[str] = Field([], description="Client CIDRs allowed; empty = any.")
+    enabled: bool = True
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not value or len(value.encode()) > TOKEN_NAME_MAX:
+            raise ValueError(f"should be 1 to {TOKEN_NAME_MAX} bytes")
+        return value
+
+    @field_validator("quota")
+    @classmethod
+    def _quota(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and value < 0:
+            raise ValueError("should be >= 0 or 'unlimited'")
+        return value
+
+    @field_validator("subnets")
+    @classmethod
+    def _subnets(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for i, cidr in enumerate(value):
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError:
+                raise ValueError(f"entry {i}: {cidr!r} is not a CIDR") from None
+        return value
+
+    @property
+    def expired_time(self) -> int:
+        if self.expires is None:
+            return -1
+        return int(dt.datetime.combine(self.expires, dt.time(), dt.timezone.utc).timestamp())

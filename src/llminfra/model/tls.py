@@ -1,0 +1,27 @@
+"""TLS for the gateway and relay Nginx sites."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from .base import Strict
+
+
+class TlsSettings(Strict):
+    mode: Literal["self_signed", "files", "acme"] = Field(
+        "self_signed", description="`self_signed` (labs), `files` (bring cert+key), "
+        "`acme` (certbot, HTTP-01 on port 80)."
+    )
+    cert_file: str | None = Field(None, description="`files`: certificate chain on the operator's machine.")
+    key_file: str | None = Field(None, description="`files`: private key on the operator's machine.")
+    acme_email: str | None = Field(None, description="`acme`: account e-mail.")
+
+    @model_validator(mode="after")
+    def _needs(self) -> TlsSettings:
+        if self.mode == "files" and not (self.cert_file and self.key_file):
+            raise ValueError("mode 'files' needs cert_file and key_file")
+        if self.mode == "acme" and not self.acme_email:
+            raise ValueError("mode 'acme' needs acme_email")
+        return self

@@ -1,0 +1,181 @@
+"""Checks that span fields or hosts. Each returns error lines; none touches the network."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .errors import line
+from .stack import Stack
+
+Loc = tuple[object, ...]
+
+
+def check_stack(stack: Stack) -> list[str]:
+    errors: list[str] = []
+    for check in (_host_names, _gpu_services, _tunnels, _channels, _tokens):
+        errors.extend(check(stack))
+    if not (stack.gpu_hosts or stack.gateways or stack.relays):
+        errors.append("stack: no hosts declared (gpu_hosts, gateways, relays are all empty)")
+    return errors
+
+
+def _host_names(stack: Stack) -> Iterator[str]:
+    seen: dict[str, str] = {}
+    for section in ("gpu_hosts", "gateways", "relays"):
+        for name in getattr(stack, section):
+            if name in seen:
+                yield line((section, name), f"duplicate host name (also in {seen[name]})")
+            seen.setdefault(name, section)
+
+
+def _gpu_services(stack: Stack) -> Iterator[str]:
+    for host_name, gpu in stack.gpu_hosts.items():
+        base: Loc = ("gpu_hosts", host_name)
+        ports: dict[int, int] = {}
+        names: dict[str, int] = {}
+        pinned: dict[int, int] = {}
+        for i, svc in enumerate(gpu.services):
+            loc = base + ("services", i)
+            if svc.port in ports:
+                yield line(loc + ("port",), f"{svc.port} already used by services/{ports[svc.port]}")
+            ports.setdefault(svc.port, i)
+            if svc.name in names:
+                yield line(loc + ("name",), f"{svc.name!r} already used by services/{names[svc.name]}")
+            names.setdefault(svc.name, i)
+            for j, idx in enumerate(svc.gpu_list):
+                if gpu.gpus is not None and idx >= gpu.gpus:
+                    yield line(loc + ("gpus", j), f"GPU {idx} out of range: the host declares "
+                               f"{gpu.gpus} GPU(s)")
+                if idx in pinned:
+                    yield line(loc + ("gpus", j), f"GPU {idx} already pinned by services/{pinned[idx]}")
+                pinned.setdefault(idx, i)
+            tp = getattr(svc, "tensor_parallel_size", None)
+            if tp is not None and tp != max(len(svc.gpu_list), 1):
+                yield line(loc + ("tensor_parallel_size",),
+                           f"{tp} does not match the {len(svc.gpu_list)} pinned GPU(s)")
+            if not svc.served():
+                yield line(loc, "serves no model name: list models (the channel needs names)")
+            if gpu.reach == "direct" and svc.tunnel_port is not None:
+                yield line(loc + ("tunnel_port",), "only used on hosts with reach: tunnel")
+
+
+def _tunnels(stack: Stack) -> Iterator[str]:
+    for host_name, gpu in stack.gpu_hosts.items():
+        loc: Loc = ("gpu_hosts", host_name)
+        if gpu.reach == "direct":
+            if gpu.via is not None:
+                yield line(loc + ("via",), "only used with reach: tunnel")
+            continue
+        if gpu.via is not None and gpu.via not in stack.gateways:
+            yield line(loc + ("via",), f"{gpu.via!r} is not a declared gateway")
+        elif gpu.via is None and not stack.gateways:
+            yield line(loc + ("reach",), "tunnel-only host but no gateway is declared")
+        elif gpu.via is None and len(stack.gateways) > 1:
+            yield line(loc + ("via",), "several gateways are declared: say which one tunnels here")
+    for gw_name, gw in stack.gateways.items():
+        used: dict[int, str] = {gw.oneapi.admin_port: "oneapi/admin_port"}
+        for t in stack.tunnels(gw_name):
+            what = f"{t.gpu_host}/{t.service}"
+            if t.local_port in used:
+                idx = [s.name for s in stack.gpu_hosts[t.gpu_host].services].index(t.service)
+                yield line(("gpu_hosts", t.gpu_host, "services", idx, "tunnel_port"),
+                           f"gateway port {t.local_port} on {gw_name} already used by "
+                           f"{used[t.local_port]}")
+            used.setdefault(t.local_port, what)
+
+
+def _channels(stack: Stack) -> Iterator[str]:
+    names: dict[str, int] = {}
+    for i, ch in enumerate(stack.channels):
+        loc: Loc = ("channels", i)
+        if ch.name in names:
+            yield line(loc + ("name",), f"{ch.name!r} already used by channels/{names[ch.name]}")
+        names.setdefault(ch.name, i)
+        if ch.relay is not None:
+            relay_name, _, kind = ch.relay.partition("/")
+            relay = stack.relays.get(relay_name)
+            if relay is None:
+                yield line(loc + ("relay",), f"{relay_name!r} is not a declared relay")
+            elif kind not in [p.kind for p in relay.providers]:
+                yield line(loc + ("relay",), f"relay {relay_name} has no provider {kind!r} "
+                           f"(it has: {', '.join(p.kind for p in relay.providers)})")
+            elif _KIND_TYPES[kind] != ch.type:
+                yield line(loc + ("type",), f"{ch.type!r} does not match relay provider {kind} "
+                           f"(use {_KIND_TYPES[kind]!r})")
+        for j, group in enumerate(ch.groups):
+            if ch.groups.index(group) != j:
+                yield line(loc + ("groups", j), f"{group!r} listed twice")
+    for gw_name in stack.gateways:
+        yield from _served_name_clashes(stack, gw_name)
+
+
+_KIND_TYPES = {"openai": "openai", "claude": "anthropic", "gemini": "gemini"}
+
+
+def _served_name_clashes(stack: Stack, gateway: str) -> Iterator[str]:
+    first: dict[tuple[str, str], tuple[str, bool]] = {}
+    explicit = _explicit_priorities(stack)
+    for spec in stack.channel_specs(gateway):
+        for model in spec.models:
+            for group in spec.groups:
+                key = (group, model)
+                if key not in first:
+                    first[key] = (spec.origin, explicit[spec.origin])
+                    continue
+                other, other_explicit = first[key]
+                if not (explicit[spec.origin] and other_explicit):
+                    yield _origin_line(spec.origin, f"model {model!r} (group {group}) is also "
+                                       f"served by {other}: set a priority on both to say which "
+                                       "wins (equal priorities share load)")
+
+
+def _explicit_priorities(stack: Stack) -> dict[str, bool]:
+    out = {f"channels/{i}": ch.priority is not None for i, ch in enumerate(stack.channels)}
+    for host_name, gpu in stack.gpu_hosts.items():
+        for i, svc in enumerate(gpu.services):
+            out[f"{host_name}/services/{i}"] = svc.channel.priority is not None
+    return out
+
+
+def _origin_line(origin: str, message: str) -> str:
+    scope, _, path = origin.partition("/")
+    if scope == "channels":
+        return f"channels: {path}: {message}"
+    return f"{scope}: {path}: {message}"
+
+
+def _tokens(stack: Stack) -> Iterator[str]:
+    served = {m for gw in stack.gateways for s in stack.channel_specs(gw) for m in s.models}
+    names: dict[str, int] = {}
+    for i, tok in enumerate(stack.tokens):
+        loc: Loc = ("tokens", i)
+        if tok.name in names:
+            yield line(loc + ("name",), f"{tok.name!r} already used by tokens/{names[tok.name]}")
+        names.setdefault(tok.name, i)
+        for j, model in enumerate(tok.models):
+            if stack.gateways and model not in served:
+                yield line(loc + ("models", j), f"{model!r} is served by no channel")
+    if stack.tokens and not stack.gateways:
+        yield "tokens: declared but no gateway is declared"
+
+
+def check_secrets(stack: Stack) -> list[str]:
+    errors: list[str] = []
+    secrets = stack.secrets
+    if not secrets.file_is_private():
+        errors.append(f"stack: secrets_file: {secrets.file} is readable by other users "
+                      f"(run: chmod 600 {secrets.file})")
+    for loc, name in stack.secret_names():
+        if not secrets.has(name):
+            errors.append(line(loc, f"secret {name} is not set (looked in {secrets.where()})"))
+    for gw_name, gw in stack.gateways.items():
+        name = gw.oneapi.root_access_token
+        if secrets.has(name) and len(secrets.get(name)) > 32:
+            errors.append(line(("gateways", gw_name, "oneapi", "root_access_token"),
+                               f"secret {name} is longer than 32 characters (OneAPI stores "
+                               "access tokens in char(32))"))
+        pw = gw.oneapi.root_password
+        if secrets.has(pw) and not 8 <= len(secrets.get(pw)) <= 20:
+            errors.append(line(("gateways", gw_name, "oneapi", "root_password"),
+                               f"secret {pw} should be 8 to 20 characters (OneAPI's limit)"))
+    return errors
