@@ -52,15 +52,17 @@ def pydantic_lines(exc: ValidationError) -> list[str]:
             if err["type"] not in ("value_error", "assertion_error") and "input" in err:
                 shown = err["input"]
                 if not isinstance(shown, (dict, list)):
-                    msg = f"{msg[0].lower()}{msg[1:]} (got {shown!r})"
+                    msg = f"{msg} (got {shown!r})"
         if err["type"] == "union_tag_invalid":
             msg = f"unknown kind {err['ctx'].get('tag')!r} (expected {err['ctx'].get('expected_tags')})"
-        out.append(line(loc, msg[0].lower() + msg[1:] if msg else msg))
+        if err["type"] not in ("value_error", "assertion_error") and msg:
+            msg = msg[0].lower() + msg[1:]
+        out.append(line(loc, msg))
     return out
 
 
 def parse_stack(data: Any, source: Path | None = None, environ: dict[str, str] | None = None,
-                check_secret_values: bool = True) -> Stack:
+                check_secret_values: bool = True, secrets_file: Path | None = None) -> Stack:
     if not isinstance(data, dict):
         raise StackError(["stack: the file should hold a mapping (gpu_hosts, gateways, relays, ...)"])
     try:
@@ -70,7 +72,8 @@ def parse_stack(data: Any, source: Path | None = None, environ: dict[str, str] |
     stack._source = source
     base = source.parent if source else Path.cwd()
     stem = source.stem if source else "stack"
-    secrets_file = base / (stack.secrets_file or f"{stem}.secrets.env")
+    if secrets_file is None:
+        secrets_file = base / (stack.secrets_file or f"{stem}.secrets.env")
     stack._secrets = Secrets(secrets_file, environ)
     errors = check_stack(stack)
     if check_secret_values:
@@ -81,7 +84,7 @@ def parse_stack(data: Any, source: Path | None = None, environ: dict[str, str] |
 
 
 def load_stack(path: str | Path, environ: dict[str, str] | None = None,
-               check_secret_values: bool = True) -> Stack:
+               check_secret_values: bool = True, secrets_file: Path | None = None) -> Stack:
     """Load and fully validate a stack file; raises StackError with every problem found."""
     path = Path(path)
     if path.suffix == ".py":
@@ -96,4 +99,4 @@ def load_stack(path: str | Path, environ: dict[str, str] | None = None,
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark else ""
         raise StackError([f"stack: {where}invalid YAML ({getattr(exc, 'problem', exc)})"]) from None
-    return parse_stack(data, path.resolve(), environ, check_secret_values)
+    return parse_stack(data, path.resolve(), environ, check_secret_values, secrets_file)

@@ -56,7 +56,8 @@ class Secrets:
         return SecretValue(value)
 
     def file_is_private(self) -> bool:
-        if self.file is None or not self.file.exists():
+        # *.example files hold placeholders and are committed; git cannot store mode 0600.
+        if self.file is None or not self.file.exists() or self.file.suffix == ".example":
             return True
         return stat.S_IMODE(self.file.stat().st_mode) & 0o077 == 0
 

@@ -135,10 +135,13 @@ class Stack(Strict):
                 return f"http://{t.bind}:{t.local_port}/v1"
         return None
 
-    def relay_url(self, ref: str) -> str:
+    def relay_url(self, ref: str) -> str | None:
+        """`https://...` of a `<relay>/<provider kind>` reference, None if it points nowhere."""
         relay_name, _, kind = ref.partition("/")
-        relay = self.relays[relay_name]
-        provider = next(p for p in relay.providers if p.kind == kind)
+        relay = self.relays.get(relay_name)
+        provider = next((p for p in relay.providers if p.kind == kind), None) if relay else None
+        if relay is None or provider is None:
+            return None
         port = "" if relay.https_port == 443 else f":{relay.https_port}"
         if relay.routing == "host":
             return f"https://{provider.server_name}{port}"
@@ -161,6 +164,8 @@ class Stack(Strict):
                 ))
         for i, ch in enumerate(self.channels):
             url = ch.base_url or self.relay_url(ch.relay or "")
+            if url is None:
+                continue
             specs.append(ChannelSpec(
                 name=ch.name, type=CHANNEL_TYPES[ch.type], base_url=url, models=list(ch.models),
                 key_secret=ch.key, model_mapping=dict(ch.model_mapping),

@@ -1,0 +1,108 @@
+"""`llminfra` command line: check, render, lab, channels, reference."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .model import StackError, load_stack
+
+
+def _load(args: argparse.Namespace):
+    secrets = Path(args.secrets_file) if getattr(args, "secrets_file", None) else None
+    return load_stack(args.inventory, secrets_file=secrets)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .plan_view import describe
+
+    print(describe(_load(args)))
+    return 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from .render.write import write_rendered
+
+    stack = _load(args)
+    written = write_rendered(stack, Path(args.outdir), show_secrets=args.show_secrets)
+    for path in written:
+        print(path)
+    return 0
+
+
+def cmd_reference(args: argparse.Namespace) -> int:
+    from .reference import reference_markdown
+
+    print(reference_markdown())
+    return 0
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    from . import lab
+
+    root = Path(args.repo).resolve()
+    if args.action == "up":
+        lab.up(root)
+    elif args.action == "down":
+        lab.down(root)
+    return 0
+
+
+def cmd_channels(args: argparse.Namespace) -> int:
+    from .oneapi.cli import run_channels
+
+    return run_channels(_load(args), args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="llminfra", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def with_inventory(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("inventory", help="stack file (inventory/<env>.yml or its .py)")
+        sp.add_argument("--secrets-file", help="dotenv file with secret values "
+                        "(default: the stack's secrets_file)")
+
+    c = sub.add_parser("check", help="validate a stack and print the plan of hosts, services, "
+                       "tunnels, channels and tokens")
+    with_inventory(c)
+    c.set_defaults(func=cmd_check)
+
+    r = sub.add_parser("render", help="write every rendered file for review")
+    with_inventory(r)
+    r.add_argument("outdir")
+    r.add_argument("--show-secrets", action="store_true",
+                   help="write secret values into secret files (default: masked)")
+    r.set_defaults(func=cmd_render)
+
+    lab = sub.add_parser("lab", help="local lab: containers that behave like hosts")
+    lab.add_argument("action", choices=["up", "down"])
+    lab.add_argument("--repo", default=".", help="repository root (default: .)")
+    lab.set_defaults(func=cmd_lab)
+
+    ch = sub.add_parser("channels", help="plan or apply OneAPI channels and tokens")
+    ch.add_argument("action", choices=["plan", "apply"])
+    with_inventory(ch)
+    ch.add_argument("--gateway", help="only this gateway")
+    ch.add_argument("--prune", action="store_true",
+                    help="delete managed channels/tokens no longer declared")
+    ch.set_defaults(func=cmd_channels)
+
+    ref = sub.add_parser("reference", help="print the data-key reference (Markdown)")
+    ref.set_defaults(func=cmd_reference)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except StackError as exc:
+        for line in exc.lines:
+            print(line, file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

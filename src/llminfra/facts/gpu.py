@@ -1,0 +1,102 @@
+"""Facts about NVIDIA GPUs and the NVIDIA container runtime."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pyinfra.api import FactBase, ShortFactBase
+from pyinfra.api.exceptions import FactProcessError
+from typing_extensions import override
+
+from llminfra.facts.docker import DockerDaemonConfig
+
+# Order matters: process() maps columns by position.
+QUERY_FIELDS = "index,uuid,name,memory.total,memory.used,driver_version,compute_cap"
+
+
+@dataclass(frozen=True)
+class Gpu:
+    index: int
+    uuid: str
+    name: str
+    memory_total_mib: int | None
+    memory_used_mib: int | None
+    driver_version: str
+    compute_cap: str
+
+
+def _int_or_none(value: str) -> int | None:
+    # nvidia-smi prints "[N/A]" (or "[Not Supported]") where a value does not apply, e.g. MIG.
+    return int(value) if value.isdigit() else None
+
+
+class NvidiaGpus(FactBase[list[Gpu]]):
+    """
+    The host's NVIDIA GPUs, from ``nvidia-smi --query-gpu``; ``[]`` without nvidia-smi.
+
+    .. code:: python
+
+        [Gpu(index=0, uuid="GPU-7652…", name="NVIDIA H200", memory_total_mib=143771,
+             memory_used_mib=0, driver_version="580.159.04", compute_cap="9.0")]
+    """
+
+    default = list
+
+    @override
+    def requires_command(self) -> str:
+        return "nvidia-smi"
+
+    @override
+    def command(self) -> str:
+        return f"nvidia-smi --query-gpu={QUERY_FIELDS} --format=csv,noheader,nounits"
+
+    @override
+    def process(self, output):
+        gpus = []
+        for line in output:
+            if not line.strip():
+                continue
+            cells = [cell.strip() for cell in line.split(",")]
+            if len(cells) != 7 or not cells[0].isdigit():
+                raise FactProcessError(f"unexpected nvidia-smi line: {line!r}")
+            index, uuid, name, total, used, driver, cap = cells
+            gpus.append(
+                Gpu(int(index), uuid, name, _int_or_none(total), _int_or_none(used), driver, cap)
+            )
+        return gpus
+
+
+def check_pinning(gpus: list[Gpu] | list[dict[str, Any]], requested_indices: list[int]) -> list[str]:
+    """Why ``requested_indices`` cannot be pinned on a host with ``gpus`` (empty: they can)."""
+    indices = sorted(g["index"] if isinstance(g, dict) else g.index for g in gpus)
+    if requested_indices and not indices:
+        wanted = ", ".join(str(i) for i in requested_indices)
+        return [f"GPU(s) {wanted} requested but no NVIDIA GPU was found (nvidia-smi)"]
+    have = ", ".join(str(i) for i in indices)
+    errors = []
+    seen: set[int] = set()
+    for index in requested_indices:
+        if index in seen:
+            errors.append(f"GPU {index} is requested more than once")
+        elif index not in indices:
+            errors.append(f"GPU {index} does not exist (host has {len(indices)}: {have})")
+        seen.add(index)
+    return errors
+
+
+NVIDIA_RUNTIME = {"nvidia": {"args": [], "path": "nvidia-container-runtime"}}
+
+
+class NvidiaRuntime(ShortFactBase[bool]):
+    """
+    Whether Docker's daemon.json registers the ``nvidia`` runtime (as written by
+    ``nvidia-ctk runtime configure --runtime=docker``).
+    """
+
+    fact = DockerDaemonConfig
+
+    @override
+    def process_data(self, data):
+        runtimes = (data or {}).get("runtimes") or {}
+        return "nvidia" in runtimes

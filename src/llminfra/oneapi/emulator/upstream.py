@@ -1,0 +1,101 @@
+"""Upstream side of the relay: URL rules per channel type, mapping, error shapes."""
+import json
+import os
+import urllib.error
+import urllib.request
+import uuid
+
+# OpenAI-style adaptors: URL = base_url (or the type default) + request path.
+OPENAI_STYLE = {
+    1: "https://api.openai.com", 2: "https://oa.api2d.net", 4: "https://api.closeai-proxy.xyz",
+    5: "https://api.openai-sb.com", 6: "https://api.openaimax.com", 7: "https://api.ohmygpt.com",
+    8: "", 9: "https://api.caipacity.com", 10: "https://api.aiproxy.io",
+    12: "https://api.api2gpt.com", 13: "https://api.aigc2d.com", 19: "https://ai.360.cn",
+    20: "https://openrouter.ai/api", 25: "https://api.moonshot.cn", 28: "https://api.mistral.ai",
+    29: "https://api.groq.com/openai", 31: "https://api.lingyiwanwu.com",
+    32: "https://api.stepfun.com", 36: "https://api.deepseek.com",
+    39: "https://api.together.xyz", 44: "https://api.siliconflow.cn", 45: "https://api.x.ai",
+}
+# Base URL carries the API version; the request path's leading /v1 is dropped.
+VERSIONED = {50: "", 51: "https://generativelanguage.googleapis.com/v1beta/openai/"}
+
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class Unsupported(Exception):
+    pass
+
+
+def request_id():
+    return uuid.uuid4().hex[:20]
+
+
+def relay_error(status, message, etype="one_api_error", code=None):
+    err = {"message": f"{message} (request id: {request_id()})", "type": etype}
+    if code is not None:
+        err.update(param="", code=code)
+    return status, {"error": err}
+
+
+def build_url(channel, path):
+    ctype, base = channel["type"], channel.get("base_url") or ""
+    if ctype in VERSIONED:
+        base = base or VERSIONED[ctype]
+        tail = path[3:] if path.startswith("/v1") else path
+        return base.rstrip("/") + tail
+    if ctype in OPENAI_STYLE:
+        return (base or OPENAI_STYLE[ctype]) + path
+    raise Unsupported(f"channel type {ctype} is not emulated")
+
+
+def mapped_model(channel, model):
+    try:
+        mapping = json.loads(channel.get("model_mapping") or "{}")
+    except ValueError:
+        return model  # invalid mapping JSON is silently ignored
+    target = mapping.get(model) if isinstance(mapping, dict) else None
+    return target if isinstance(target, str) and target else model
+
+
+def prepare_body(channel, raw, body):
+    """Original bytes unless the mapping changed the model (then re-encode)."""
+    target = mapped_model(channel, body["model"])
+    if target == body["model"]:
+        return raw
+    body = dict(body, model=target)
+    if body.get("stream"):
+        options = dict(body.get("stream_options") or {})
+        options["include_usage"] = True
+        body["stream_options"] = options
+    return json.dumps(body).encode()
+
+
+def open_upstream(channel, path, payload, stream):
+    """Return an HTTP response object (errors included) or raise OSError."""
+    req = urllib.request.Request(build_url(channel, path), data=payload, method="POST")
+    req.add_header("Content-Type", "application/json")
+    req.add_header("Authorization", "Bearer " + channel["key"])
+    req.add_header("Accept", "text/event-stream" if stream else "application/json")
+    timeout = int(os.environ.get("RELAY_TIMEOUT") or 0) or None
+    try:
+        return _opener.open(req, timeout=timeout)
+    except urllib.error.HTTPError as exc:
+        return exc
+
+
+def upstream_error(status, data):
+    """Pass an upstream failure through with its status and error object."""
+    try:
+        obj = json.loads(data)
+    except ValueError:
+        obj = None
+    err = obj.get("error") if isinstance(obj, dict) else None
+    if status == 429:
+        err = {"message": "upstream saturated, please try again later",
+               "type": "upstream_error"}
+    elif not isinstance(err, dict):
+        text = data.decode(errors="replace").strip() or f"bad response status code {status}"
+        err = {"message": text, "type": "upstream_error", "param": "", "code": str(status)}
+    err = dict(err)
+    err["message"] = f"{err.get('message', '')} (request id: {request_id()})"
+    return status, {"error": err}

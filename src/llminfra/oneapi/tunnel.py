@@ -1,0 +1,87 @@
+"""SSH tunnel to the gateway's loopback-only admin port, with a pinned host key."""
+import contextlib
+import logging
+import os
+
+import paramiko
+import sshtunnel
+
+from .errors import OneAPIError
+
+
+class TunnelError(OneAPIError):
+    """The SSH tunnel could not be opened (unknown/mismatched host key, auth, network)."""
+
+
+def _host_patterns(host, port):
+    return [host] if port == 22 else [f"[{host}]:{port}", host]
+
+
+def pinned_host_key(known_hosts, host, port=22):
+    """The pinned :class:`paramiko.PKey` for ``host`` from a known_hosts line or file.
+
+    ``known_hosts`` is either one OpenSSH known_hosts line (``host keytype base64``)
+    or a path to a known_hosts file. Hashed host names are supported (file form).
+    """
+    if not known_hosts:
+        raise TunnelError(f"no pinned host key given for {host}:{port}; refusing to connect")
+    if os.path.isfile(known_hosts):
+        keys = paramiko.HostKeys(known_hosts)
+    else:
+        keys = paramiko.HostKeys()
+        entry = paramiko.hostkeys.HostKeyEntry.from_line(known_hosts.strip())
+        if entry is None or entry.key is None:
+            raise TunnelError("pinned host key is not a valid known_hosts line")
+        for name in entry.hostnames:
+            keys.add(name, entry.key.get_name(), entry.key)
+    for pattern in _host_patterns(host, port):
+        found = keys.lookup(pattern)
+        if found:
+            # prefer a modern key type when several are pinned
+            for kind in ("ssh-ed25519", "ecdsa-sha2-nistp256", "rsa-sha2-512", "ssh-rsa"):
+                if kind in found:
+                    return found[kind]
+            return next(iter(found.values()))
+    raise TunnelError(f"no pinned host key for {host}:{port} in the given known_hosts")
+
+
+def _load_private_key(path):
+    try:
+        return paramiko.PKey.from_path(path)
+    except (OSError, paramiko.SSHException) as exc:
+        raise TunnelError(f"cannot load SSH key {path}: {exc}") from None
+
+
+@contextlib.contextmanager
+def open_admin_tunnel(ssh_host, *, ssh_user, ssh_key_file, known_hosts, ssh_port=22,
+                      remote_port=3000, remote_host="127.0.0.1", local_port=0,
+                      timeout=10.0):
+    """Forward ``127.0.0.1:<local_port>`` to ``remote_host:remote_port`` on the gateway.
+
+    Yields the local base URL (``http://127.0.0.1:PORT``). The server's host key must
+    match the pinned key exactly; unknown or changed keys raise :class:`TunnelError`
+    (no auto-add, no agent, no ~/.ssh lookups).
+    """
+    host_key = pinned_host_key(known_hosts, ssh_host, ssh_port)
+    pkey = _load_private_key(ssh_key_file)
+    logger = logging.getLogger("llminfra.oneapi.tunnel")
+    logger.addHandler(logging.NullHandler())
+    forwarder = sshtunnel.SSHTunnelForwarder(
+        (ssh_host, ssh_port), ssh_username=ssh_user, ssh_pkey=pkey, ssh_host_key=host_key,
+        ssh_config_file=None, allow_agent=False, host_pkey_directories=[],
+        remote_bind_address=(remote_host, remote_port),
+        local_bind_address=("127.0.0.1", local_port), logger=logger, set_keepalive=15.0)
+    sshtunnel.SSH_TIMEOUT = timeout
+    try:
+        forwarder.start()
+    except (paramiko.SSHException, sshtunnel.BaseSSHTunnelForwarderError, OSError) as exc:
+        if "host key" in str(exc).lower():
+            raise TunnelError(f"host key mismatch for {ssh_host}:{ssh_port}: the server's key "
+                              f"is not the pinned {host_key.get_name()} "
+                              f"{host_key.fingerprint}; refusing to connect") from None
+        raise TunnelError(f"SSH tunnel to {ssh_user}@{ssh_host}:{ssh_port} failed: "
+                          f"{exc}") from None
+    try:
+        yield f"http://127.0.0.1:{forwarder.local_bind_port}"
+    finally:
+        forwarder.stop()

@@ -1,0 +1,83 @@
+"""Converge Docker Compose projects, changing the host only when something drifted."""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+from io import StringIO
+
+from pyinfra import host
+from pyinfra.api import FileUploadCommand, QuoteString, StringCommand, operation
+
+from llminfra.commands import COMPOSE_FILE, compose_down, compose_up
+from llminfra.facts.compose import ComposeProject
+
+
+@operation()
+def stack(
+    project_dir: str,
+    compose: str | None = None,
+    present: bool = True,
+    project_name: str | None = None,
+    compose_command: str = "docker compose",
+):
+    """
+    Keep one Compose project up (or down), running ``up`` only when it would do something.
+
+    + project_dir: directory on the host holding ``compose.yaml``
+    + compose: content of ``compose.yaml``; uploaded (mode 0600, never diffed or printed, so it
+      may hold secrets) when it differs. ``None``: the caller uploads the file(s) itself
+    + present: ``True`` keeps the project up, ``False`` runs ``down`` while anything is left
+    + project_name: compose project name (default: basename of ``project_dir``)
+    + compose_command: ``docker compose`` or ``docker-compose``
+
+    ``up -d --remove-orphans`` runs when the compose file is (re)uploaded, when the hash of
+    ``docker compose config`` differs from the one recorded at the last ``up`` (any change
+    to compose.yaml, .env or interpolated variables), or when a service has no running
+    container. Otherwise the op is a no-op. Services are expected to be long-running: a
+    one-shot service that exits would be started again on each run.
+
+    **Examples:**
+
+    .. code:: python
+
+        from llminfra.operations import compose
+
+        compose.stack(
+            name="vLLM stack",
+            project_dir="/opt/llminfra/vllm",
+            compose=rendered_compose_yaml,
+        )
+    """
+    label = project_name or posixpath.basename(project_dir.rstrip("/"))
+    args = (project_dir, compose_command, project_name)
+    project = host.get_fact(
+        ComposeProject, project_dir=project_dir, compose_command=compose_command,
+        project_name=project_name,
+    )  # fmt: skip
+
+    if not present:
+        if project and (project["containers"] or project["stamp"]):
+            yield compose_down(*args)
+        else:
+            host.noop(f"compose project {label} is down")
+        return
+
+    upload = compose is not None and (
+        project is None or project["file_sha256"] != hashlib.sha256(compose.encode()).hexdigest()
+    )
+    if upload:
+        path = posixpath.join(project_dir, COMPOSE_FILE)
+        yield StringCommand("mkdir -p -m 750", QuoteString(project_dir))
+        yield FileUploadCommand(StringIO(compose), path, remote_temp_filename=host.get_temp_filename(path))
+        yield StringCommand("chmod 600", QuoteString(path))
+
+    if upload or project is None or _drifted(project):
+        yield compose_up(*args)
+    else:
+        host.noop(f"compose project {label} is up to date")
+
+
+def _drifted(project) -> bool:
+    running = {c["service"] for c in project["containers"] if c["state"] == "running"}
+    return project["config_sha256"] != project["stamp"] or not set(project["services"]) <= running

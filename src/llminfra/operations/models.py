@@ -1,0 +1,60 @@
+"""Wait for model servers to actually serve their model."""
+
+from __future__ import annotations
+
+from pyinfra import host
+from pyinfra.api import operation
+
+from llminfra.commands import compose_logs, model_wait
+from llminfra.facts.models import ModelEndpoint, is_servable
+
+
+@operation()
+def servable(
+    url: str,
+    model: str,
+    service: str,
+    project_dir: str | None = None,
+    api_key_file: str | None = None,
+    timeout: int = 900,
+    interval: int = 5,
+    compose_command: str = "docker compose",
+):
+    """
+    Ensure ``url`` lists ``model`` in ``/v1/models`` and answers a one-token chat completion.
+
+    + url: base URL of the OpenAI-compatible server as seen from the host, e.g.
+      ``http://127.0.0.1:8000``
+    + model: served model name
+    + service: compose service running the server (named in the error)
+    + project_dir: compose project directory; its ``logs --tail 30`` are printed on timeout
+    + api_key_file: file on the host holding the server's API key (sent as a bearer token
+      through stdin, so it never shows in argv or logs)
+    + timeout: seconds to wait (model loading can take many minutes)
+    + interval: seconds between polls
+    + compose_command: ``docker compose`` or ``docker-compose``
+
+    A no-op when the model already answers. Otherwise polls with curl; on timeout prints
+    which host/service/model failed and the service's last log lines, and fails the host.
+
+    **Examples:**
+
+    .. code:: python
+
+        models.servable(
+            name="Wait for qwen on vLLM",
+            url="http://127.0.0.1:8000",
+            model="qwen2.5-7b",
+            service="vllm",
+            project_dir="/opt/llminfra/vllm",
+            api_key_file="/opt/llminfra/vllm/api-key",
+        )
+    """
+    endpoint = host.get_fact(ModelEndpoint, url=url, model=model, api_key_file=api_key_file)
+    if is_servable(endpoint, model):
+        host.noop(f"model {model} is served by {service}")
+        return
+    logs = None
+    if project_dir is not None:
+        logs = compose_logs(project_dir, service, 30, compose_command)
+    yield model_wait(url, model, service, timeout, logs, api_key_file, interval)

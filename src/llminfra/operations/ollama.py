@@ -1,0 +1,51 @@
+"""Pre-pull models into an Ollama server running under Docker Compose."""
+
+from __future__ import annotations
+
+from pyinfra import host
+from pyinfra.api import operation
+
+from llminfra.commands import ollama_pull
+from llminfra.facts.ollama import OllamaModels, canonical_model
+
+
+@operation()
+def models(
+    project_dir: str,
+    service: str,
+    models: list[str],
+    compose_command: str = "docker compose",
+    project_name: str | None = None,
+):
+    """
+    Pull each of ``models`` into the Ollama of compose ``service`` unless already present.
+
+    + project_dir: compose project directory of the Ollama stack
+    + service: compose service running Ollama
+    + models: model names, e.g. ``["llama3.2", "qwen2.5:7b"]`` (no tag means ``:latest``)
+    + compose_command: ``docker compose`` or ``docker-compose``
+    + project_name: compose project name, if not the directory's basename
+
+    Models not listed are left alone (removing is a separate, deliberate act).
+
+    **Examples:**
+
+    .. code:: python
+
+        ollama.models(
+            name="Pre-pull Ollama models",
+            project_dir="/opt/llminfra/ollama",
+            service="ollama",
+            models=["llama3.2", "nomic-embed-text"],
+        )
+    """
+    present = host.get_fact(
+        OllamaModels, project_dir=project_dir, service=service,
+        compose_command=compose_command, project_name=project_name,
+    )  # fmt: skip
+    missing = [model for model in models if canonical_model(model) not in present]
+    if not missing:
+        host.noop(f"ollama models {', '.join(models)} are present in {service}")
+        return
+    for model in missing:
+        yield ollama_pull(project_dir, service, model, compose_command, project_name)

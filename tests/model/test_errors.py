@@ -1,0 +1,184 @@
+"""One test per validation message: each bad input yields its one-line error."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from llminfra.model import StackError, parse_stack
+
+
+def gpu1(d):
+    return d["gpu_hosts"]["gpu-1"]
+
+
+def svc(d, i=0, host="gpu-1"):
+    return d["gpu_hosts"][host]["services"][i]
+
+
+def add_service(d, **kw):
+    gpu1(d)["services"].append({"kind": "openai", "name": "extra", "image": "x:1", "port": 9000,
+                                "gpus": "cpu", "models": ["m"], **kw})
+
+
+CASES = [
+    ("unknown_key", lambda d: gpu1(d).update(gpu_count=2),
+     "gpu-1: gpu_count: unknown key"),
+    ("unknown_service_key", lambda d: svc(d).update(tp=2),
+     "gpu-1: services/0/tp: unknown key"),
+    ("wrong_type_port", lambda d: svc(d).update(port="eighty"),
+     "gpu-1: services/0/port: input should be a valid integer, unable to parse string as an "
+     "integer (got 'eighty')"),
+    ("port_out_of_range", lambda d: svc(d).update(port=70000),
+     "gpu-1: services/0/port: input should be less than or equal to 65535 (got 70000)"),
+    ("missing_required", lambda d: svc(d).pop("model"),
+     "gpu-1: services/0/model: is required"),
+    ("unknown_service_kind", lambda d: svc(d).update(kind="tgi"),
+     "gpu-1: services/0: unknown kind 'tgi' (expected 'vllm', 'ollama', 'openai')"),
+    ("duplicate_host_name", lambda d: d["relays"].update({"gpu-1": d["relays"]["relay-1"]}),
+     "gpu-1: duplicate host name (also in gpu_hosts)"),
+    ("bad_host_name", lambda d: d["gpu_hosts"].update({"GPU_3": gpu1(d)}),
+     "GPU_3: 'GPU_3' is not a valid name (lower-case letters, digits and '-', at most 40)"),
+    ("duplicate_port", lambda d: add_service(d, port=8000),
+     "gpu-1: services/1/port: 8000 already used by services/0"),
+    ("duplicate_service_name", lambda d: add_service(d, name="qwen"),
+     "gpu-1: services/1/name: 'qwen' already used by services/0"),
+    ("gpu_out_of_range", lambda d: svc(d).update(gpus=[0, 3], tensor_parallel_size=2),
+     "gpu-1: services/0/gpus/1: GPU 3 out of range: the host declares 2 GPU(s)"),
+    ("gpu_double_booked", lambda d: add_service(d, gpus=[1]),
+     "gpu-1: services/1/gpus/0: GPU 1 already pinned by services/0"),
+    ("gpu_listed_twice", lambda d: svc(d).update(gpus=[0, 0]),
+     "gpu-1: services/0/gpus: GPU 0 listed twice"),
+    ("no_gpus", lambda d: svc(d).update(gpus=[]),
+     "gpu-1: services/0/gpus: should list at least one GPU index, or be 'cpu'"),
+    ("tensor_parallel_mismatch", lambda d: svc(d).update(tensor_parallel_size=4),
+     "gpu-1: services/0/tensor_parallel_size: 4 does not match the 2 pinned GPU(s)"),
+    ("tunnel_without_gateway", lambda d: d.update(gateways={}, tokens=[], channels=[]),
+     "gpu-2: reach: tunnel-only host but no gateway is declared"),
+    ("via_unknown_gateway", lambda d: d["gpu_hosts"]["gpu-2"].update(via="gw-9"),
+     "gpu-2: via: 'gw-9' is not a declared gateway"),
+    ("via_on_direct_host", lambda d: gpu1(d).update(via="gw-1"),
+     "gpu-1: via: only used with reach: tunnel"),
+    ("channel_relay_unknown", lambda d: d["channels"][0].update(relay="relay-9/openai"),
+     "channels: 0/relay: 'relay-9' is not a declared relay"),
+    ("channel_relay_provider_missing", lambda d: d["channels"][0].update(relay="relay-1/gemini",
+                                                                         type="gemini"),
+     "channels: 0/relay: relay relay-1 has no provider 'gemini' (it has: openai, claude)"),
+    ("channel_type_mismatch", lambda d: d["channels"][0].update(relay="relay-1/claude"),
+     "channels: 0/type: 'openai' does not match relay provider claude (use 'anthropic')"),
+    ("channel_both_targets", lambda d: d["channels"][0].update(base_url="https://x"),
+     "channels: 0: set exactly one of relay or base_url"),
+    ("relay_without_access_control", lambda d: d["relays"]["relay-1"].update(access={}),
+     "relay-1: access: a relay needs access control: set allow_cidrs and/or shared_secret"),
+    ("bad_cidr", lambda d: d["relays"]["relay-1"]["access"].update(allow_cidrs=["10.0.0.300/8"]),
+     "relay-1: access/allow_cidrs: entry 0: '10.0.0.300/8' is not a CIDR (e.g. 203.0.113.0/24)"),
+    ("bad_token_subnet", lambda d: d["tokens"][0].update(subnets=["nope"]),
+     "tokens: 0/subnets: entry 0: 'nope' is not a CIDR"),
+    ("duplicate_served_name", lambda d: add_service(d, models=["Qwen2.5-7B"]),
+     "gpu-1: services/1: model 'Qwen2.5-7B' (group default) is also served by gpu-1/services/0: "
+     "set a priority on both to say which wins (equal priorities share load)"),
+    ("missing_secret", lambda d: svc(d).update(api_key="NOT_SET_ANYWHERE"),
+     "gpu-1: services/0/api_key: secret NOT_SET_ANYWHERE is not set (looked in environment and "
+     "{secrets})"),
+    ("inline_secret", lambda d: svc(d).update(api_key="sk-live-123"),
+     "gpu-1: services/0/api_key: 'sk-live-123' is not a secret name: secrets are "
+     "referenced by an UPPER_SNAKE name, never written inline"),
+    ("bad_host_key", lambda d: gpu1(d)["ssh"].update(host_key="AAAA"),
+     "gpu-1: ssh/host_key: should be a public host key line such as "
+     "'ssh-ed25519 AAAA...' (see /etc/ssh/ssh_host_ed25519_key.pub on the host)"),
+    ("tunnel_port_clash", lambda d: d["gpu_hosts"]["gpu-2"]["services"][0].update(tunnel_port=3000),
+     "gpu-2: services/0/tunnel_port: gateway port 3000 on gw-1 already used by oneapi/admin_port"),
+    ("tunnel_port_on_direct", lambda d: svc(d).update(tunnel_port=20001),
+     "gpu-1: services/0/tunnel_port: only used on hosts with reach: tunnel"),
+    ("duplicate_token", lambda d: d["tokens"].append({"name": "apps"}),
+     "tokens: 1/name: 'apps' already used by tokens/0"),
+    ("token_name_too_long", lambda d: d["tokens"][0].update(name="x" * 27),
+     "tokens: 0/name: should be 1 to 26 bytes"),
+    ("token_unknown_model", lambda d: d["tokens"][0].update(models=["gpt-9"]),
+     "tokens: 0/models/0: 'gpt-9' is served by no channel"),
+    ("duplicate_channel", lambda d: d["channels"].append(dict(d["channels"][0], priority=1)),
+     "channels: 1/name: 'openai' already used by channels/0"),
+    ("duplicate_group", lambda d: d["channels"][0].update(groups=["default", "default"]),
+     "channels: 0/groups/1: 'default' listed twice"),
+    ("ollama_without_models", lambda d: d["gpu_hosts"]["gpu-2"]["services"][0].update(models=[]),
+     "gpu-2: services/0: serves no model name: list models (the channel needs names)"),
+    ("mysql_without_section", lambda d: d["gateways"]["gw-1"]["oneapi"].update(database="mysql"),
+     "gw-1: oneapi: database 'mysql' needs a mysql section"),
+    ("bad_subnet", lambda d: d["gateways"]["gw-1"]["oneapi"].update(network_subnet="172.30.0.1/24"),
+     "gw-1: oneapi/network_subnet: '172.30.0.1/24' is not a CIDR network "
+     "(172.30.0.1/24 has host bits set)"),
+    ("tls_files_incomplete", lambda d: d["gateways"]["gw-1"]["nginx"].update(tls={"mode": "files"}),
+     "gw-1: nginx/tls: mode 'files' needs cert_file and key_file"),
+    ("host_routing_needs_names", lambda d: d["relays"]["relay-1"].update(routing="host"),
+     "relay-1: providers/0: routing 'host' needs server_name"),
+    ("relay_provider_twice", lambda d: d["relays"]["relay-1"]["providers"].append({"kind": "openai"}),
+     "relay-1: providers/2: openai is already listed at providers/0"),
+    ("relative_data_dir", lambda d: gpu1(d).update(data_dir="opt/llm"),
+     "gpu-1: data_dir: 'opt/llm' is not an absolute path"),
+    ("empty_stack", lambda d: [d.pop(k) for k in ("gpu_hosts", "gateways", "relays", "channels",
+                                                  "tokens")],
+     "stack: no hosts declared (gpu_hosts, gateways, relays are all empty)"),
+    ("top_level_unknown", lambda d: d.update(hostz={}),
+     "hostz: unknown key"),
+]
+
+
+@pytest.mark.parametrize("mutate,expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_error_line(base, secrets, tmp_path, mutate, expected):
+    mutate(base)
+    with pytest.raises(StackError) as info:
+        parse_stack(base, source=tmp_path / "t.yml", environ=secrets)
+    assert expected.format(secrets=tmp_path / "t.secrets.env") in info.value.lines
+
+
+def test_all_errors_reported_at_once(base, secrets):
+    svc(base).update(port=70000, tp=1)
+    base["relays"]["relay-1"]["access"] = {}
+    with pytest.raises(StackError) as info:
+        parse_stack(base, environ=secrets)
+    assert len(info.value.lines) == 3
+
+
+def test_root_access_token_too_long(base, secrets):
+    secrets["ROOT_TOKEN"] = "x" * 33
+    with pytest.raises(StackError) as info:
+        parse_stack(base, environ=secrets)
+    assert info.value.lines == ["gw-1: oneapi/root_access_token: secret ROOT_TOKEN is longer than "
+                                "32 characters (OneAPI stores access tokens in char(32))"]
+
+
+def test_world_readable_secrets_file_refused(base, secrets, tmp_path):
+    f = tmp_path / "t.secrets.env"
+    f.write_text("".join(f"{k}={v}\n" for k, v in secrets.items()))
+    f.chmod(0o644)
+    with pytest.raises(StackError) as info:
+        parse_stack(base, source=tmp_path / "t.yml", environ={})
+    assert info.value.lines == [f"stack: secrets_file: {f} is readable by other users "
+                                f"(run: chmod 600 {f})"]
+
+
+def test_priorities_on_both_allow_shared_names(base, secrets):
+    svc(base)["channel"] = {"priority": 5}
+    add_service(base, models=["Qwen2.5-7B"], channel={"priority": 1})
+    parse_stack(base, environ=secrets)
+
+
+def test_duplicate_yaml_key_is_an_error(tmp_path):
+    from llminfra.model import load_stack
+
+    f = tmp_path / "dup.yml"
+    f.write_text("gpu_hosts:\n  a:\n    ssh: {host: x}\n  a:\n    ssh: {host: y}\n")
+    with pytest.raises(StackError) as info:
+        load_stack(f)
+    assert info.value.lines == ["stack: line 4: duplicate key 'a' (first at line 2)"]
+
+
+def test_cli_check_exits_2_without_traceback(tmp_path):
+    f = tmp_path / "bad.yml"
+    f.write_text("gpu_hosts:\n  gpu-1:\n    ssh: {host: x}\n    servics: []\n")
+    proc = subprocess.run([sys.executable, "-m", "llminfra", "check", str(f)],
+                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": "src"})
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "gpu-1: servics: unknown key"
+    assert "Traceback" not in proc.stdout + proc.stderr

@@ -1,0 +1,74 @@
+"""The happy path: a valid stack and what is derived from it."""
+
+from llminfra.model import parse_stack
+
+
+def test_base_stack_is_valid(base, secrets):
+    stack = parse_stack(base, environ=secrets)
+    assert list(stack.gpu_hosts) == ["gpu-1", "gpu-2"]
+    vllm = stack.gpu_hosts["gpu-1"].services[0]
+    assert vllm.served() == ["Qwen2.5-7B"]
+    assert stack.service_bind(stack.gpu_hosts["gpu-2"], stack.gpu_hosts["gpu-2"].services[0]) == "127.0.0.1"
+    assert stack.service_bind(stack.gpu_hosts["gpu-1"], vllm) == "0.0.0.0"
+
+
+def test_tunnels_listen_on_oneapi_network_gateway(base, secrets):
+    base["gateways"]["gw-1"]["oneapi"]["network_subnet"] = "172.31.5.0/24"
+    stack = parse_stack(base, environ=secrets)
+    [tunnel] = stack.tunnels()
+    assert (tunnel.gpu_host, tunnel.service, tunnel.bind, tunnel.local_port, tunnel.remote_port) == (
+        "gpu-2", "ollama", "172.31.5.1", 20000, 11434)
+    assert tunnel.unit == "llminfra-tunnel-gpu-2-ollama"
+
+
+def test_channel_urls_follow_reachability(base, secrets):
+    stack = parse_stack(base, environ=secrets)
+    urls = {c.name: c.base_url for c in stack.channel_specs("gw-1")}
+    assert urls == {
+        "gpu-1/qwen": "http://10.0.0.1:8000/v1",
+        "gpu-2/ollama": "http://172.30.0.1:20000/v1",
+        "openai": "https://relay.test/openai",
+    }
+
+
+def test_explicit_tunnel_port_and_base(base, secrets):
+    base["gateways"]["gw-1"]["tunnel_port_base"] = 30000
+    base["gpu_hosts"]["gpu-2"]["services"].append(
+        {"kind": "openai", "name": "tgi", "image": "tgi:1", "port": 8081, "gpus": "cpu",
+         "models": ["m"], "tunnel_port": 31000})
+    stack = parse_stack(base, environ=secrets)
+    assert [(t.service, t.local_port) for t in stack.tunnels()] == [("ollama", 30000), ("tgi", 31000)]
+
+
+def test_image_rewrite_covers_non_dockerhub_registries(base, secrets):
+    base["mirrors"] = {"image_rewrite": {"ghcr.io": "ghcr.m.cn", "docker.io": "hub.m.cn/"}}
+    mirrors = parse_stack(base, environ=secrets).mirrors
+    assert mirrors.image("ghcr.io/org/img:1") == "ghcr.m.cn/org/img:1"
+    assert mirrors.image("vllm/vllm-openai:v1") == "hub.m.cn/vllm/vllm-openai:v1"
+    assert mirrors.image("redis:7") == "hub.m.cn/library/redis:7"
+    assert mirrors.image("quay.io/x/y:2") == "quay.io/x/y:2"
+
+
+def test_secret_values_are_masked_in_repr(base, secrets):
+    stack = parse_stack(base, environ=secrets)
+    value = stack.secret("VLLM_KEY")
+    assert value == "vllm-secret-value"
+    assert "vllm-secret-value" not in repr(value)
+    assert "vllm-secret-value" not in repr(stack)
+    assert "vllm-secret-value" not in repr(stack.secrets)
+
+
+def test_secrets_file_is_read_and_environment_wins(base, secrets, tmp_path):
+    f = tmp_path / "s.env"
+    f.write_text("".join(f"{k}=file-{v}\n" for k, v in secrets.items()))
+    f.chmod(0o600)
+    base["secrets_file"] = str(f)
+    stack = parse_stack(base, environ={"VLLM_KEY": "from-env"})
+    assert stack.secret("VLLM_KEY") == "from-env"
+    assert stack.secret("SESSION") == "file-session-secret-value"
+
+
+def test_token_expiry_is_utc_midnight(base, secrets):
+    base["tokens"] = [{"name": "t", "expires": "2027-01-01"}]
+    stack = parse_stack(base, environ=secrets)
+    assert stack.tokens[0].expired_time == 1798761600
