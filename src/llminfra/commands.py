@@ -250,9 +250,17 @@ def ssh_keygen(path: str, comment: str) -> StringCommand:
 
 
 def ssh_public_key_from_private(path: str) -> StringCommand:
-    return StringCommand(
-        "ssh-keygen -y -f", QuoteString(path), ">", QuoteString(f"{path}.pub")
-    )
+    return StringCommand("ssh-keygen -y -f", QuoteString(path), ">", QuoteString(f"{path}.pub"))
+
+
+def tunnel_key_options(permit: list[str]) -> str:
+    """authorized_keys options for a key that may only forward to ``permit`` (``host:port``).
+
+    ``restrict`` alone still lets the key run commands (without a pty): the forced
+    ``command="/bin/false"`` stops that, while ``ssh -N`` forwarding keeps working.
+    """
+    opens = ",".join(f'permitopen="{target}"' for target in permit)
+    return f'restrict,port-forwarding,{opens},command="/bin/false"'
 
 
 def autossh_argv(

@@ -23,7 +23,7 @@ BASE = {
             ],
         },
         "gpu-2": {
-            "ssh": {"host": "10.0.0.2"},
+            "ssh": {"host": "10.0.0.2", "host_key": "ssh-ed25519 AAAAkey2"},
             "reach": "tunnel",
             "services": [
                 {"kind": "ollama", "name": "ollama", "gpus": [0], "models": ["llama3:8b"]},

@@ -119,6 +119,11 @@ CASES = [
     ("empty_stack", lambda d: [d.pop(k) for k in ("gpu_hosts", "gateways", "relays", "channels",
                                                   "tokens")],
      "stack: no hosts declared (gpu_hosts, gateways, relays are all empty)"),
+    ("visible_devices_conflict", lambda d: svc(d).update(env={"CUDA_VISIBLE_DEVICES": "1"}),
+     "gpu-1: services/0/env/CUDA_VISIBLE_DEVICES: conflicts with the pinned gpus (Compose device "
+     "reservations set it); pin GPUs with gpus only"),
+    ("tunnel_host_key_required", lambda d: d["gpu_hosts"]["gpu-2"]["ssh"].pop("host_key"),
+     "gpu-2: ssh/host_key: required for reach: tunnel (the gateway's tunnel pins the host key)"),
     ("top_level_unknown", lambda d: d.update(hostz={}),
      "hostz: unknown key"),
 ]
@@ -182,3 +187,11 @@ def test_cli_check_exits_2_without_traceback(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip() == "gpu-1: servics: unknown key"
     assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_relay_secret_charset(base, secrets):
+    secrets["RELAY_KEY"] = "has space"
+    with pytest.raises(StackError) as info:
+        parse_stack(base, environ=secrets)
+    assert info.value.lines == ["relay-1: access/shared_secret: secret RELAY_KEY may only hold "
+                                "letters, digits and -_.+/= (it is compared inside the Nginx config)"]

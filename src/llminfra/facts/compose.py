@@ -21,7 +21,10 @@ def parse_ps(lines: list[str]) -> list[dict[str, Any]]:
     if not text:
         return []
     try:
-        rows = json.loads(text) if text.startswith("[") else [json.loads(line) for line in lines]
+        if text.startswith("["):
+            rows = json.loads(text)
+        else:
+            rows = [json.loads(line) for line in lines if line.strip()]
     except json.JSONDecodeError as e:
         raise FactProcessError(f"unreadable `docker compose ps` output: {e}") from e
     return [
@@ -60,16 +63,26 @@ class ComposeProject(FactBase[dict[str, Any] | None]):
 
     @override
     def process(self, output):
-        tagged: dict[str, list[str]] = {"file": [], "stamp": [], "config": [], "service": [], "ps": []}
+        tagged: dict[str, list[str]] = {
+            "file": [],
+            "stamp": [],
+            "config": [],
+            "service": [],
+            "ps": [],
+        }
         for line in output:
             tag, _, value = line.partition(" ")
             if tag in tagged:
                 tagged[tag].append(value.strip() if tag != "ps" else value)
-        first = {tag: (values[0] if values and values[0] else None) for tag, values in tagged.items()}
+        if not tagged["file"]:
+            return None
+        first = {
+            tag: (values[0] if values and values[0] else None) for tag, values in tagged.items()
+        }
         return {
             "file_sha256": first["file"],
             "config_sha256": first["config"],
             "stamp": first["stamp"],
-            "services": [name for name in tagged["service"] if name],
+            "services": sorted(name for name in tagged["service"] if name),
             "containers": parse_ps(tagged["ps"]),
         }

@@ -67,7 +67,9 @@ class NvidiaGpus(FactBase[list[Gpu]]):
         return gpus
 
 
-def check_pinning(gpus: list[Gpu] | list[dict[str, Any]], requested_indices: list[int]) -> list[str]:
+def check_pinning(
+    gpus: list[Gpu] | list[dict[str, Any]], requested_indices: list[int]
+) -> list[str]:
     """Why ``requested_indices`` cannot be pinned on a host with ``gpus`` (empty: they can)."""
     indices = sorted(g["index"] if isinstance(g, dict) else g.index for g in gpus)
     if requested_indices and not indices:

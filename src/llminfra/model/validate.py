@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from .errors import line
 from .stack import Stack
 
 Loc = tuple[object, ...]
+_HEADER_SAFE = re.compile(r"^[A-Za-z0-9._+/=-]+$")
 
 
 def check_stack(stack: Stack) -> list[str]:
@@ -55,6 +57,10 @@ def _gpu_services(stack: Stack) -> Iterator[str]:
                            f"{tp} does not match the {len(svc.gpu_list)} pinned GPU(s)")
             if not svc.served():
                 yield line(loc, "serves no model name: list models (the channel needs names)")
+            for var in ("NVIDIA_VISIBLE_DEVICES", "CUDA_VISIBLE_DEVICES"):
+                if var in svc.env and svc.gpu_list:
+                    yield line(loc + ("env", var), "conflicts with the pinned gpus (Compose "
+                               "device reservations set it); pin GPUs with gpus only")
             if gpu.reach == "direct" and svc.tunnel_port is not None:
                 yield line(loc + ("tunnel_port",), "only used on hosts with reach: tunnel")
 
@@ -66,6 +72,9 @@ def _tunnels(stack: Stack) -> Iterator[str]:
             if gpu.via is not None:
                 yield line(loc + ("via",), "only used with reach: tunnel")
             continue
+        if not (gpu.ssh.host_key or gpu.ssh.known_hosts):
+            yield line(loc + ("ssh", "host_key"), "required for reach: tunnel (the gateway's "
+                       "tunnel pins the host key)")
         if gpu.via is not None and gpu.via not in stack.gateways:
             yield line(loc + ("via",), f"{gpu.via!r} is not a declared gateway")
         elif gpu.via is None and not stack.gateways:
@@ -168,6 +177,12 @@ def check_secrets(stack: Stack) -> list[str]:
     for loc, name in stack.secret_names():
         if not secrets.has(name):
             errors.append(line(loc, f"secret {name} is not set (looked in {secrets.where()})"))
+    for relay_name, relay in stack.relays.items():
+        name = relay.access.shared_secret
+        if name and secrets.has(name) and not _HEADER_SAFE.match(secrets.get(name)):
+            errors.append(line(("relays", relay_name, "access", "shared_secret"),
+                               f"secret {name} may only hold letters, digits and -_.+/= "
+                               "(it is compared inside the Nginx config)"))
     for gw_name, gw in stack.gateways.items():
         name = gw.oneapi.root_access_token
         if secrets.has(name) and len(secrets.get(name)) > 32:

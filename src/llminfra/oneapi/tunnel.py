@@ -2,6 +2,7 @@
 import contextlib
 import logging
 import os
+import socket
 
 import paramiko
 import sshtunnel
@@ -45,6 +46,33 @@ def pinned_host_key(known_hosts, host, port=22):
     raise TunnelError(f"no pinned host key for {host}:{port} in the given known_hosts")
 
 
+def _key_types(key):
+    name = key.get_name()
+    return ("rsa-sha2-512", "rsa-sha2-256", "ssh-rsa") if name == "ssh-rsa" else (name,)
+
+
+def verify_host_key(host, port, expected, timeout=10.0):
+    """Handshake only far enough to see the server's host key; raise unless it is pinned."""
+    try:
+        sock = socket.create_connection((host, port), timeout=timeout)
+    except OSError as exc:
+        raise TunnelError(f"cannot reach SSH at {host}:{port}: {exc}") from None
+    transport = paramiko.Transport(sock)
+    try:
+        transport.get_security_options().key_types = _key_types(expected)
+        transport.start_client(timeout=timeout)
+        offered = transport.get_remote_server_key()
+    except paramiko.SSHException as exc:
+        raise TunnelError(f"host key mismatch for {host}:{port}: server offers no "
+                          f"{expected.get_name()} host key ({exc}); refusing to connect") from None
+    finally:
+        transport.close()
+    if offered.asbytes() != expected.asbytes():
+        raise TunnelError(f"host key mismatch for {host}:{port}: server presented "
+                          f"{offered.get_name()} {offered.fingerprint}, pinned "
+                          f"{expected.fingerprint}; refusing to connect")
+
+
 def _load_private_key(path):
     try:
         return paramiko.PKey.from_path(path)
@@ -64,6 +92,7 @@ def open_admin_tunnel(ssh_host, *, ssh_user, ssh_key_file, known_hosts, ssh_port
     """
     host_key = pinned_host_key(known_hosts, ssh_host, ssh_port)
     pkey = _load_private_key(ssh_key_file)
+    verify_host_key(ssh_host, ssh_port, host_key, timeout)  # clear error before sshtunnel
     logger = logging.getLogger("llminfra.oneapi.tunnel")
     logger.addHandler(logging.NullHandler())
     forwarder = sshtunnel.SSHTunnelForwarder(

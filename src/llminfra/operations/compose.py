@@ -69,7 +69,9 @@ def stack(
     if upload:
         path = posixpath.join(project_dir, COMPOSE_FILE)
         yield StringCommand("mkdir -p -m 750", QuoteString(project_dir))
-        yield FileUploadCommand(StringIO(compose), path, remote_temp_filename=host.get_temp_filename(path))
+        yield FileUploadCommand(
+            StringIO(compose), path, remote_temp_filename=host.get_temp_filename(path)
+        )
         yield StringCommand("chmod 600", QuoteString(path))
 
     if upload or project is None or _drifted(project):

@@ -54,7 +54,9 @@ def _put_lines(lines: list[str], path: str, mode: str, user: str | None, group: 
     content = StringIO("".join(f"{line}\n" for line in lines))
     return [
         *files.directory._inner(path=directory, user=user, group=group, mode=dir_mode),
-        *files.put._inner(src=content, dest=path, user=user, group=group, mode=mode),
+        *files.put._inner(
+            src=content, dest=path, user=user, group=group, mode=mode, create_remote_dir=False
+        ),
     ]
 
 
@@ -107,7 +109,9 @@ def authorized_key(
 
     + user: account the key logs in as (owner of the file and its directory)
     + key: the public key line, ``ssh-ed25519 AAAA… comment``
-    + options: authorized_keys options, e.g. ``restrict,port-forwarding,permitopen="127.0.0.1:8000"``
+    + options: authorized_keys options; for a tunnel key use
+      ``llminfra.commands.tunnel_key_options(["127.0.0.1:8000"])``, i.e.
+      ``restrict,port-forwarding,permitopen="127.0.0.1:8000",command="/bin/false"``
     + path: the authorized_keys file (default ``~user/.ssh/authorized_keys``, ``/home/<user>``
       or ``/root``)
     + group: group of the file and directory
@@ -123,7 +127,7 @@ def authorized_key(
             name="Gateway tunnel may reach vLLM only",
             user="llminfra-tunnel",
             key=gateway_public_key,
-            options='restrict,port-forwarding,permitopen="127.0.0.1:8000"',
+            options=tunnel_key_options(["127.0.0.1:8000"]),
         )
     """
     key_type, blob, comment = parse_public_key(key)
@@ -147,7 +151,7 @@ def known_host(path: str, hostname: str, key: str, port: int = 22,
 
     + path: the known_hosts file
     + hostname: host name or address as ssh is given it
-    + key: its public host key, ``ssh-ed25519 AAAA…`` (e.g. from ``/etc/ssh/ssh_host_ed25519_key.pub``)
+    + key: its public host key, ``ssh-ed25519 AAAA…`` (as in ``/etc/ssh/ssh_host_ed25519_key.pub``)
     + port: SSH port; non-22 ports are written as ``[hostname]:port``
     + user: owner of the file
     + group: group of the file

@@ -111,14 +111,28 @@ def _current(dc: docker.DockerClient, tag: str, want: str) -> bool:
 
 
 def _build(dc: docker.DockerClient, path: Path, tag: str, labels: dict[str, str]) -> None:
-    # low-level API: the engine's legacy builder, streaming its log lines
+    # low-level API: the engine's legacy builder; step headers are shown, the full log only
+    # when the build fails
+    try:
+        previous = dc.images.get(tag).id
+    except ImageNotFound:
+        previous = None
+    lines: list[str] = []
     stream = dc.api.build(path=str(path), tag=tag, labels=labels, rm=True, forcerm=True, decode=True)
     for chunk in stream:
         if "error" in chunk:
-            raise LabError(f"building {tag} failed: {chunk['error'].strip()}")
+            tail = "\n".join(lines[-40:])
+            raise LabError(f"building {tag} failed: {chunk['error'].strip()}\n{tail}")
         line = chunk.get("stream", "").rstrip()
         if line:
-            _log(f"{tag}: {line}")
+            lines.append(line)
+            if line.startswith("Step "):
+                _log(f"{tag}: {line}")
+    if previous and previous != dc.images.get(tag).id:
+        try:  # the replaced image, now untagged, would only take disk space
+            dc.images.remove(previous)
+        except APIError:
+            pass
 
 
 def _debootstrap_rootfs(dc: docker.DockerClient) -> None:

@@ -64,6 +64,9 @@ def lora_names(specs: list[str]) -> list[str]:
 def translate(argv: list[str]) -> dict:
     """vLLM argv -> settings for llama_cpp.server, plus what was ignored (for the log)."""
     args, unknown = parser().parse_known_args(argv)
+    if args.model and args.model_tag:
+        # with --model given, a stray word is the value of an unknown flag, not a model
+        unknown.append(args.model_tag)
     model = args.model or args.model_tag or "SmolLM2-135M-Instruct"
     # vLLM names the model after --model unless --served-model-name is given; LoRA
     # adapters are listed as extra model names (the base model answers for them here)

@@ -1,0 +1,128 @@
+"""inventory/lab.yml (git-ignored): the prod.yml schema filled with the lab's hosts.
+
+Addresses, operator key and pinned host keys come from the LabState; images are the lab's
+stand-ins under the real names (`vllm/vllm-openai:lab`, ...); secrets are random values kept
+in inventory/lab.secrets.env (0600) and reused on every later run so re-deploys are no-ops.
+"""
+
+from __future__ import annotations
+
+import secrets as rnd
+from pathlib import Path
+
+import yaml
+
+from llminfra.lab.secrets import write_private
+from llminfra.lab.state import LabState
+from llminfra.model import Stack, load_stack
+from llminfra.model.secrets import parse_dotenv
+
+LAB_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
+# name -> generator of a value within OneAPI's limits (tokens <= 32, passwords 8..20)
+SECRETS = {
+    "GPU1_VLLM_KEY": lambda: rnd.token_hex(16),
+    "ONEAPI_SESSION_SECRET": lambda: rnd.token_hex(32),
+    "ONEAPI_ROOT_ACCESS_TOKEN": lambda: rnd.token_hex(16),
+    "ONEAPI_ROOT_PASSWORD": lambda: rnd.token_hex(8),
+    "RELAY_SHARED_SECRET": lambda: rnd.token_hex(16),
+    "OPENAI_API_KEY": lambda: "sk-lab-" + rnd.token_hex(16),
+    "ANTHROPIC_API_KEY": lambda: "sk-ant-lab-" + rnd.token_hex(16),
+    "GEMINI_API_KEY": lambda: "lab-" + rnd.token_hex(16),
+}
+
+
+def _ssh(state: LabState, name: str) -> dict:
+    host = state.hosts[name]
+    return {"host": host.address, "user": state.ssh_user, "key": state.ssh_key,
+            "host_key": host.host_key}
+
+
+def lab_stack(state: LabState) -> dict:
+    """The stack document for the lab (plain data, dumped to lab.yml)."""
+    gw = state.hosts["gw-1"]
+    return {
+        "name": "lab",
+        "secrets_file": "lab.secrets.env",
+        "mirrors": {"docker_install": "distro"},
+        "gpu_hosts": {
+            "gpu-1": {
+                "ssh": _ssh(state, "gpu-1"),
+                "address": state.hosts["gpu-1"].address,
+                "services": [{
+                    "kind": "vllm", "name": "smol", "image": "vllm/vllm-openai:lab",
+                    "model": LAB_MODEL, "served_names": ["smollm2-135m"], "port": 8000,
+                    "gpus": "cpu", "max_model_len": 2048, "api_key": "GPU1_VLLM_KEY",
+                    "shm_size": "256m", "ready_timeout": 300, "channel": {"priority": 10},
+                }],
+            },
+            "gpu-2": {
+                "ssh": _ssh(state, "gpu-2"),
+                "reach": "tunnel",
+                "services": [{
+                    "kind": "ollama", "name": "ollama", "image": "ollama/ollama:lab",
+                    "port": 11434, "gpus": "cpu", "models": ["smollm2:135m", "qwen2.5:0.5b"],
+                    "ready_timeout": 300,
+                }],
+            },
+        },
+        "gateways": {
+            "gw-1": {
+                "ssh": _ssh(state, "gw-1"),
+                "oneapi": {
+                    "image": "justsong/one-api", "version": "lab",
+                    "session_secret": "ONEAPI_SESSION_SECRET",
+                    "root_access_token": "ONEAPI_ROOT_ACCESS_TOKEN",
+                    "root_password": "ONEAPI_ROOT_PASSWORD",
+                },
+                "nginx": {"server_name": "gw-1.lab", "tls": {"mode": "self_signed"}},
+            },
+        },
+        "relays": {
+            "relay-1": {
+                "ssh": _ssh(state, "relay-1"),
+                "server_name": "relay-1.lab",
+                "providers": [{"kind": "openai"}, {"kind": "claude"}, {"kind": "gemini"}],
+                "access": {"allow_cidrs": [f"{gw.address}/32"],
+                           "shared_secret": "RELAY_SHARED_SECRET"},
+                "tls": {"mode": "self_signed"},
+                # Docker's embedded DNS: it resolves the provider names to the lab upstream
+                "resolver": ["127.0.0.11"],
+            },
+        },
+        "channels": [
+            {"name": "openai", "type": "openai", "relay": "relay-1/openai",
+             "key": "OPENAI_API_KEY", "models": ["gpt-4o-mini"]},
+            {"name": "claude", "type": "anthropic", "relay": "relay-1/claude",
+             "key": "ANTHROPIC_API_KEY", "models": ["claude-3-5-haiku-20241022"]},
+            {"name": "gemini", "type": "gemini", "relay": "relay-1/gemini",
+             "key": "GEMINI_API_KEY", "models": ["gemini-1.5-flash"]},
+        ],
+        "tokens": [{"name": "apps", "quota": "unlimited"},
+                   {"name": "alice", "quota": 5000000, "models": ["smollm2-135m", "smollm2:135m"]}],
+    }
+
+
+def write_secrets(path: Path) -> Path:
+    """Create missing lab secrets; existing values are kept (stable across lab up runs)."""
+    values = parse_dotenv(path.read_text()) if path.exists() else {}
+    missing = {k: gen() for k, gen in SECRETS.items() if not values.get(k)}
+    if missing or not path.exists():
+        values.update(missing)
+        body = "".join(f"{k}={v}\n" for k, v in values.items())
+        write_private(path, ("# lab secrets, generated by `llminfra lab up`\n" + body).encode())
+    return path
+
+
+def write_inventory(state: LabState, repo_root: Path | str) -> Stack:
+    """Write inventory/lab.yml + lab.secrets.env and return the validated Stack."""
+    inv = Path(repo_root) / "inventory"
+    inv.mkdir(exist_ok=True)
+    write_secrets(inv / "lab.secrets.env")
+    doc = lab_stack(state)
+    header = ("# Generated by `llminfra lab up` from .lab/lab.json: do not edit.\n"
+              "# Deploy with `pyinfra inventory/lab.py deploys/all.py`.\n")
+    text = header + yaml.safe_dump(doc, sort_keys=False, width=100)
+    path = inv / "lab.yml"
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+    return load_stack(path)

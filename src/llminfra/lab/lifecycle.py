@@ -1,0 +1,132 @@
+"""`lab up` / `lab down`: the lab network, hosts, upstream, keys and state dir."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from docker.errors import NotFound
+
+from llminfra.lab import containers as ct
+from llminfra.lab import images, secrets
+from llminfra.lab.engine import LabError, client
+from llminfra.lab.inventory import write_inventory
+from llminfra.lab.state import (HOSTS, LABEL, NETWORK, PREFIX, SUBNET, UPSTREAM_OCTET, HostSpec,
+                                LabHost, LabState, address, state_dir)
+
+CA_FILE = "/usr/local/share/ca-certificates/llminfra-lab-ca.crt"
+
+
+def _log(msg: str) -> None:
+    print(f"[lab] {msg}", file=sys.stderr, flush=True)
+
+
+def _host_archive(spec: HostSpec, sdir: Path, operator_pub: str) -> tuple[bytes, str]:
+    """Files a host needs before boot: its pinned host key, root's authorized_keys, the CA."""
+    key = sdir / "hostkeys" / spec.name / "ssh_host_ed25519_key"
+    host_pub = secrets.ssh_keypair(key, f"root@{spec.name}")
+    files = {
+        "etc/ssh/ssh_host_ed25519_key": (key.read_bytes(), 0o600),
+        "etc/ssh/ssh_host_ed25519_key.pub": ((host_pub + "\n").encode(), 0o644),
+        "root/.ssh/authorized_keys": ((operator_pub + "\n").encode(), 0o600),
+    }
+    if spec.role == "relay":
+        files[CA_FILE.lstrip("/")] = ((sdir / "ca" / "ca.crt").read_bytes(), 0o644)
+    return ct.tar_files(files, {"root/.ssh": 0o700}), " ".join(host_pub.split()[:2])
+
+
+def _provision(dc, spec: HostSpec, container) -> list[str]:
+    ip = address(spec.octet)
+    status = ct.wait_systemd(container)
+    ct.wait_port(ip, 22, banner=b"SSH-")
+    if spec.role == "relay":
+        code, out = ct.exec_ok(container, ["update-ca-certificates"])
+        if code != 0:
+            raise LabError(f"{spec.name}: update-ca-certificates failed: {out}")
+    tags = [alias for name in spec.images for alias in images.SPECS[name].aliases]
+    if tags:
+        ct.wait_inner_docker(container)
+        loaded = ct.side_load(dc, container, tags)
+        _log(f"{spec.name}: systemd {status}; side-loaded {loaded or 'nothing (up to date)'}")
+    return tags
+
+
+def up(repo_root: Path | str, build: bool = True) -> LabState:
+    """Stand the lab up (idempotent: existing keys, containers and loaded images are reused)."""
+    started = time.monotonic()
+    dc = client()
+    sdir = state_dir(Path(repo_root))
+    if not (sdir / "lab.json").exists() and dc.containers.list(all=True, filters={"label": LABEL}):
+        _log("containers exist without lab state: recreating the lab")
+        down(repo_root)
+    sdir.mkdir(mode=0o700, exist_ok=True)
+    if build:
+        images.build_all(("host", "upstream", "model-server", "ollama", "oneapi"))
+    operator_pub = secrets.ssh_keypair(sdir / "ssh" / "id_ed25519", "llminfra-lab-operator")
+    ca_cert = secrets.lab_ca(sdir / "ca")
+    upstream_ip = address(UPSTREAM_OCTET)
+    secrets.server_cert(sdir / "ca", sdir / "upstream", secrets.UPSTREAM_NAMES)
+
+    ct.ensure_network(dc)
+    if not _exists(dc, PREFIX + "upstream"):
+        ct.run_upstream(dc, upstream_ip, images.SPECS["upstream"].tag, str(sdir / "upstream"),
+                        list(secrets.UPSTREAM_NAMES))
+    hosts, boxes = {}, {}
+    for spec in HOSTS:
+        archive, host_key = _host_archive(spec, sdir, operator_pub)
+        box = _exists(dc, PREFIX + spec.name)
+        if box is None:
+            box = ct.create_host(dc, spec.name, address(spec.octet), images.SPECS["host"].tag,
+                                 archive)
+        elif box.status != "running":
+            box.start()
+        boxes[spec.name] = box
+        hosts[spec.name] = LabHost(spec.name, spec.role, address(spec.octet), box.name,
+                                   spec.tunnel_only, host_key)
+    with ThreadPoolExecutor(len(HOSTS)) as pool:
+        loaded = dict(zip(boxes, pool.map(lambda s: _provision(dc, s, boxes[s.name]), HOSTS)))
+    for name, tags in loaded.items():
+        hosts[name].images = tags
+
+    known_hosts = sdir / "known_hosts"
+    known_hosts.write_text("".join(f"{h.address},{h.name} {h.host_key}\n" for h in hosts.values()))
+    state = LabState(str(sdir), NETWORK, SUBNET, "root", str(sdir / "ssh" / "id_ed25519"),
+                     str(known_hosts), str(ca_cert), upstream_ip, list(secrets.UPSTREAM_NAMES),
+                     hosts)
+    state.save()
+    write_inventory(state, repo_root)
+    _log(f"lab up in {time.monotonic() - started:.0f} s; state in {sdir}")
+    return state
+
+
+def _exists(dc, name: str):
+    try:
+        return dc.containers.get(name)
+    except NotFound:
+        return None
+
+
+def down(repo_root: Path | str, remove_images: bool = False) -> None:
+    """Remove the lab's containers, volumes, network and state dir (idempotent)."""
+    dc = client()
+    for box in dc.containers.list(all=True, filters={"label": LABEL}):
+        box.remove(force=True, v=True)
+    for volume in dc.volumes.list(filters={"name": PREFIX}):
+        if volume.name.startswith(PREFIX):
+            volume.remove(force=True)
+    for net in dc.networks.list(names=[NETWORK]):
+        net.remove()
+    if remove_images:
+        for spec in images.SPECS.values():
+            for tag in (spec.tag, *spec.aliases):
+                try:
+                    dc.images.remove(tag, force=True)
+                except NotFound:
+                    pass
+    shutil.rmtree(state_dir(Path(repo_root)), ignore_errors=True)
+    inv = Path(repo_root) / "inventory"
+    for made in (inv / "lab.yml", inv / "lab.secrets.env", inv / ".llminfra" / "lab.known_hosts"):
+        made.unlink(missing_ok=True)

@@ -1,0 +1,79 @@
+"""The lab's topology and the state it leaves in `<repo>/.lab/` (git-ignored)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+NETWORK = "llminfra-lab"
+# fixed so addresses in inventory/lab.yml are stable; clear of Docker's default pools
+SUBNET = os.environ.get("LLMINFRA_LAB_SUBNET", "10.213.37.0/24")
+LABEL = "org.llminfra.lab"
+PREFIX = "llminfra-lab-"
+
+
+@dataclass(frozen=True)
+class HostSpec:
+    name: str
+    role: str  # gpu | gateway | relay
+    octet: int  # last byte of its lab address
+    images: tuple[str, ...] = ()  # stand-in images (SPECS names) side-loaded into its engine
+    tunnel_only: bool = False  # reached only through the gateway's SSH tunnel in the inventory
+
+
+HOSTS: tuple[HostSpec, ...] = (
+    HostSpec("gw-1", "gateway", 10, ("oneapi",)),
+    HostSpec("gpu-1", "gpu", 11, ("model-server", "ollama")),
+    HostSpec("gpu-2", "gpu", 12, ("model-server", "ollama"), tunnel_only=True),
+    HostSpec("relay-1", "relay", 13),
+)
+UPSTREAM_OCTET = 20
+
+
+def address(octet: int, subnet: str = SUBNET) -> str:
+    return subnet.rsplit(".", 1)[0] + f".{octet}"
+
+
+@dataclass
+class LabHost:
+    name: str
+    role: str
+    address: str
+    container: str
+    tunnel_only: bool
+    host_key: str  # "ssh-ed25519 AAAA..." as pinned in known_hosts
+    images: list[str] = field(default_factory=list)  # image tags loaded into its engine
+
+
+@dataclass
+class LabState:
+    state_dir: str
+    network: str
+    subnet: str
+    ssh_user: str
+    ssh_key: str  # operator private key path (0600)
+    known_hosts: str
+    ca_cert: str
+    upstream_address: str
+    upstream_names: list[str]
+    hosts: dict[str, LabHost]
+
+    @property
+    def path(self) -> Path:
+        return Path(self.state_dir) / "lab.json"
+
+    def save(self) -> Path:
+        self.path.write_text(json.dumps(asdict(self), indent=2) + "\n")
+        return self.path
+
+    @classmethod
+    def load(cls, state_dir: Path) -> "LabState":
+        raw = json.loads((state_dir / "lab.json").read_text())
+        raw["hosts"] = {k: LabHost(**v) for k, v in raw["hosts"].items()}
+        return cls(**raw)
+
+
+def state_dir(repo_root: Path) -> Path:
+    return Path(repo_root) / ".lab"

@@ -1,0 +1,80 @@
+"""systemd units (and pinned host keys) for the gateway's autossh tunnels."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from llminfra.commands import autossh_argv
+from llminfra.model import Stack, Tunnel
+
+from .files import RenderError, RenderedFile, render
+
+TUNNEL_USER = "llminfra-tunnel"  # local system user on the gateway that runs autossh
+TUNNEL_DIR = "/etc/llminfra/tunnel"
+TUNNEL_KEY = f"{TUNNEL_DIR}/id_ed25519"
+AUTOSSH = "/usr/bin/autossh"
+_PLAIN = re.compile(r"^[A-Za-z0-9@%+=:,./_\[\]-]+$")
+
+
+def known_hosts_path(gpu_host: str) -> str:
+    return f"{TUNNEL_DIR}/known_hosts.{gpu_host}"
+
+
+def unit_path(tunnel: Tunnel) -> str:
+    return f"/etc/systemd/system/{tunnel.unit}.service"
+
+
+def systemd_word(arg: str) -> str:
+    """One ExecStart= word: `%` and `$` would be specifiers / variables to systemd."""
+    escaped = arg.replace("%", "%%").replace("$", "$$")
+    if _PLAIN.match(arg):
+        return escaped
+    return '"' + escaped.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@dataclass(frozen=True)
+class TunnelUnit:
+    description: str
+    user: str
+    exec_start: str
+    restart_sec: int = 5
+
+
+def tunnel_view(stack: Stack, tunnel: Tunnel) -> TunnelUnit:
+    gw = stack.gateways[tunnel.gateway]
+    gpu = stack.gpu_hosts[tunnel.gpu_host]
+    svc = next(s for s in gpu.services if s.name == tunnel.service)
+    bind = stack.service_bind(gpu, svc)
+    argv = autossh_argv(
+        user=gw.tunnel_user, host=gpu.ssh.host, port=gpu.ssh.port, key_path=TUNNEL_KEY,
+        known_hosts=known_hosts_path(tunnel.gpu_host), bind=tunnel.bind,
+        local_port=tunnel.local_port, remote_port=tunnel.remote_port,
+        remote_host="127.0.0.1" if bind in ("0.0.0.0", "::") else bind,
+    )
+    argv[0] = AUTOSSH
+    return TunnelUnit(
+        description=f"llminfra tunnel to {tunnel.gpu_host}/{tunnel.service} "
+                    f"({tunnel.bind}:{tunnel.local_port})",
+        user=TUNNEL_USER, exec_start=" ".join(systemd_word(a) for a in argv),
+    )
+
+
+def render_tunnel_unit(stack: Stack, tunnel: Tunnel) -> RenderedFile:
+    return RenderedFile(unit_path(tunnel), render("systemd/tunnel.service.j2",
+                                                  tunnel_view(stack, tunnel)))
+
+
+def render_known_hosts(stack: Stack, gpu_host: str) -> RenderedFile:
+    """The one host key a tunnel accepts for `gpu_host` (pinned, never learnt)."""
+    ssh = stack.gpu_hosts[gpu_host].ssh
+    if ssh.host_key:
+        name = ssh.host if ssh.port == 22 else f"[{ssh.host}]:{ssh.port}"
+        content = f"{name} {ssh.host_key}\n"
+    elif ssh.known_hosts:
+        content = Path(ssh.known_hosts).expanduser().read_text()
+    else:
+        raise RenderError(f"{gpu_host}: ssh: tunnels need a pinned host key (host_key or "
+                          "known_hosts)")
+    return RenderedFile(known_hosts_path(gpu_host), content)

@@ -1,0 +1,27 @@
+"""Unreadable output must raise FactProcessError (fails one host, not the run)."""
+
+import pytest
+from pyinfra.api.exceptions import FactProcessError
+
+from llminfra.facts.compose import ComposeProject, parse_ps
+from llminfra.facts.docker import DockerDaemonConfig
+
+
+def test_daemon_json_not_json():
+    with pytest.raises(FactProcessError, match="not valid JSON"):
+        DockerDaemonConfig().process(["{", '  "a": 1,', "}"])
+
+
+def test_daemon_json_not_an_object():
+    with pytest.raises(FactProcessError, match="JSON object"):
+        DockerDaemonConfig().process(["[]"])
+
+
+def test_compose_ps_garbage():
+    with pytest.raises(FactProcessError, match="docker compose ps"):
+        ComposeProject().process(["file abc", "ps no json here"])
+
+
+def test_ps_lines_with_blank_lines():
+    rows = parse_ps(['{"Service":"a","Name":"p-a-1","State":"Running"}', "", " "])
+    assert rows == [{"service": "a", "name": "p-a-1", "state": "running"}]

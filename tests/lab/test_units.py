@@ -1,0 +1,168 @@
+"""Pure parts of the lab: flag translation, names, run flags, hashing, keys, inventory."""
+
+from __future__ import annotations
+
+import io
+import os
+import ssl
+import stat
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from llminfra.lab import images
+from llminfra.lab import secrets as labsecrets
+from llminfra.lab.containers import host_run_kwargs, tar_files
+from llminfra.lab.engine import LabError, client
+from llminfra.lab.inventory import lab_stack, write_secrets
+from llminfra.lab.state import HOSTS, LabHost, LabState, address
+from llminfra.model import parse_stack
+
+from lab_helpers import load_context_module
+
+vllm = load_context_module("model-server", "vllm_entrypoint.py")
+ollama = load_context_module("ollama", "ollama_server.py")
+
+
+def test_vllm_flags_map_to_llama_cpp_settings():
+    cfg = vllm.translate([
+        "--model", "Qwen/Qwen2.5-14B-Instruct", "--served-model-name", "qwen", "qwen2.5-14b",
+        "--host", "0.0.0.0", "--port", "8001", "--api-key", "k", "--max-model-len", "2048",
+        "--tensor-parallel-size", "2", "--gpu-memory-utilization", "0.9", "--dtype", "auto",
+        "--trust-remote-code", "--enable-lora", "--lora-modules", "sql=/l/sql",
+        '{"name": "chat", "path": "/l/chat"}', "--some-future-flag", "x"])
+    assert cfg["aliases"] == ["qwen", "qwen2.5-14b", "sql", "chat"]
+    assert (cfg["host"], cfg["port"], cfg["api_key"], cfg["n_ctx"]) == ("0.0.0.0", 8001, "k", 2048)
+    assert cfg["ignored"] == {"tensor_parallel_size": "2", "gpu_memory_utilization": "0.9",
+                              "dtype": "auto", "trust_remote_code": True, "enable_lora": True}
+    assert cfg["unknown"] == ["--some-future-flag", "x"]
+
+
+def test_vllm_defaults_name_the_model_after_its_id(monkeypatch):
+    monkeypatch.setenv("VLLM_API_KEY", "from-env")
+    cfg = vllm.translate(["org/model-x"])
+    assert (cfg["aliases"], cfg["port"], cfg["api_key"]) == (["org/model-x"], 8000, "from-env")
+
+
+@pytest.mark.parametrize("name, shown, path", [
+    ("llama3", "llama3:latest", "registry.ollama.ai/library/llama3/latest"),
+    ("qwen2.5:7b", "qwen2.5:7b", "registry.ollama.ai/library/qwen2.5/7b"),
+    ("me/m:q4", "me/m:q4", "registry.ollama.ai/me/m/q4"),
+    ("hf.co/a/b:Q4_K_M", "hf.co/a/b:Q4_K_M", "hf.co/a/b/Q4_K_M"),
+])
+def test_ollama_names_resolve_like_ollama(name, shown, path, monkeypatch, tmp_path):
+    monkeypatch.setenv("OLLAMA_MODELS", str(tmp_path))
+    assert ollama.display_name(name) == shown
+    assert ollama.manifest_path(name) == tmp_path / "manifests" / path
+
+
+def test_ollama_host_forms():
+    assert ollama.listen_address("0.0.0.0:11434") == ("0.0.0.0", 11434)
+    assert ollama.listen_address("http://10.0.0.1:8080/") == ("10.0.0.1", 8080)
+    assert ollama.listen_address(None) == ("127.0.0.1", 11434)
+
+
+def test_ollama_options_translate_to_openai():
+    body = ollama.openai_request({"model": "x", "messages": [{"role": "user", "content": "hi"}],
+                                  "stream": False, "options": {"num_predict": 8, "temperature": 0}})
+    assert body == {"model": "smollm2", "messages": [{"role": "user", "content": "hi"}],
+                    "stream": False, "max_tokens": 8, "temperature": 0}
+
+
+def test_host_containers_use_the_measured_flags():
+    kw = host_run_kwargs("gpu-1", "10.213.37.11")
+    assert kw["cap_add"] == ["ALL"] and kw["cap_drop"] == ["SYS_RESOURCE"]
+    assert kw["security_opt"] == ["seccomp=unconfined", "apparmor=unconfined"]
+    assert kw["cgroupns"] == "host" and kw["command"] == "/sbin/init"
+    assert kw["tmpfs"] == {"/run": "", "/run/lock": ""}
+    assert kw["volumes"] == {"/sys/fs/cgroup": {"bind": "/sys/fs/cgroup", "mode": "rw"},
+                             "llminfra-lab-gpu-1-docker": {"bind": "/var/lib/docker", "mode": "rw"}}
+    assert "privileged" not in kw
+
+
+def test_tar_files_keeps_modes():
+    raw = tar_files({"root/.ssh/authorized_keys": (b"k\n", 0o600)}, {"root/.ssh": 0o700})
+    with tarfile.open(fileobj=io.BytesIO(raw)) as tar:
+        assert {m.name: (m.mode, m.isdir()) for m in tar.getmembers()} == {
+            "root/.ssh": (0o700, True), "root/.ssh/authorized_keys": (0o600, False)}
+
+
+def test_context_hash_follows_file_changes(tmp_path, monkeypatch):
+    (tmp_path / "upstream").mkdir()
+    (tmp_path / "upstream" / "Dockerfile").write_text("FROM x\n")
+    monkeypatch.setattr(images, "HERE", tmp_path)
+    first = images.context_hash("upstream")
+    assert images.context_hash("upstream") == first
+    (tmp_path / "upstream" / "Dockerfile").write_text("FROM y\n")
+    assert images.context_hash("upstream") != first
+
+
+def test_children_rebuild_when_a_parent_context_changes(tmp_path, monkeypatch):
+    for name in ("llama-wheels", "llama-runtime", "model-server"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "Dockerfile").write_text(f"# {name}\n")
+    monkeypatch.setattr(images, "HERE", tmp_path)
+    monkeypatch.setattr(images, "BUILD_CA_DIR", tmp_path / "no-ca")
+    (tmp_path / "no-ca").mkdir()
+    first = images.context_hash("model-server")
+    (tmp_path / "llama-wheels" / "Dockerfile").write_text("# changed\n")
+    assert images.context_hash("model-server") != first
+
+
+def test_missing_engine_says_how_to_start_one(monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    with pytest.raises(LabError, match=r"apt-get install -y docker\.io.*dockerd"):
+        client()
+
+
+def test_keys_and_ca_are_private_and_verify(tmp_path):
+    pub = labsecrets.ssh_keypair(tmp_path / "ssh" / "id_ed25519", "op")
+    assert pub.startswith("ssh-ed25519 ") and pub.endswith(" op")
+    assert labsecrets.ssh_keypair(tmp_path / "ssh" / "id_ed25519", "op") == pub  # reused
+    ca = labsecrets.lab_ca(tmp_path / "ca")
+    crt = labsecrets.server_cert(tmp_path / "ca", tmp_path / "up", labsecrets.UPSTREAM_NAMES)
+    for private in (tmp_path / "ssh" / "id_ed25519", tmp_path / "ca" / "ca.key",
+                    tmp_path / "up" / "tls.key"):
+        assert stat.S_IMODE(private.stat().st_mode) == 0o600
+    # a client trusting only the lab CA accepts the cert for every upstream name
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(crt, tmp_path / "up" / "tls.key")
+    client_ctx = ssl.create_default_context(cafile=str(ca))
+    for name in labsecrets.UPSTREAM_NAMES:
+        c_in, c_out, s_in, s_out = (ssl.MemoryBIO() for _ in range(4))
+        cli = client_ctx.wrap_bio(c_in, c_out, server_hostname=name)
+        srv = server.wrap_bio(s_in, s_out, server_side=True)
+        for _ in range(10):
+            for side, src, dst in ((cli, c_out, s_in), (srv, s_out, c_in)):
+                try:
+                    side.do_handshake()
+                except ssl.SSLWantReadError:
+                    pass
+                dst.write(src.read())
+        assert cli.getpeercert()["subjectAltName"][0] == ("DNS", "api.openai.com")
+
+
+def _state() -> LabState:
+    hosts = {s.name: LabHost(s.name, s.role, address(s.octet), "c-" + s.name, s.tunnel_only,
+                             f"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{s.octet:0>40}")
+             for s in HOSTS}
+    return LabState("/x/.lab", "n", "10.213.37.0/24", "root", "/x/.lab/ssh/id_ed25519",
+                    "/x/.lab/known_hosts", "/x/.lab/ca/ca.crt", address(20), [], hosts)
+
+
+def test_lab_inventory_validates_against_the_stack_model(tmp_path):
+    secrets_file = write_secrets(tmp_path / "lab.secrets.env")
+    assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
+    before = secrets_file.read_text()
+    assert write_secrets(secrets_file).read_text() == before  # stable across runs
+    stack = parse_stack(lab_stack(_state()), tmp_path / "lab.yml")
+    assert stack.gpu_hosts["gpu-2"].reach == "tunnel"
+    assert stack.gpu_hosts["gpu-1"].ssh.host == "10.213.37.11"
+    assert stack.gpu_hosts["gpu-1"].ssh.host_key.endswith("11".rjust(40, "0"))
+    assert stack.gpu_hosts["gpu-1"].services[0].image == "vllm/vllm-openai:lab"
+    assert stack.gpu_hosts["gpu-2"].services[0].image == "ollama/ollama:lab"
+    gw = stack.gateways["gw-1"].oneapi
+    assert f"{gw.image}:{gw.version}" == "justsong/one-api:lab"
+    assert stack.relays["relay-1"].access.allow_cidrs == ["10.213.37.10/32"]
+    assert os.fspath(secrets_file) not in (tmp_path / "lab.yml").as_posix()

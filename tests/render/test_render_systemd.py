@@ -1,0 +1,72 @@
+"""autossh tunnel units on the gateway."""
+
+import subprocess
+
+import pytest
+from render_helpers import make_stack, require
+
+from llminfra.render import RenderError, render_known_hosts, render_tunnel_unit
+from llminfra.render.tunnel_unit import systemd_word
+
+
+def verify(unit_dir, f) -> subprocess.CompletedProcess:
+    path = unit_dir / f.path_on_host.rsplit("/", 1)[1]
+    path.write_text(f.content)
+    return subprocess.run([require("systemd-analyze"), "verify", str(path)],
+                          capture_output=True, text=True)
+
+
+def test_every_unit_passes_systemd_analyze_verify(variant, tmp_path):
+    require("autossh")  # ExecStart's binary must exist for verify to pass
+    tunnels = variant.tunnels()
+    assert tunnels
+    for t in tunnels:
+        result = verify(tmp_path, render_tunnel_unit(variant, t))
+        assert result.returncode == 0, result.stderr
+        assert "Unknown" not in result.stderr, result.stderr
+
+
+def test_verify_catches_a_broken_unit(prod, tmp_path):
+    f = render_tunnel_unit(prod, prod.tunnels()[0])
+    broken = type(f)(f.path_on_host, f.content.replace("/usr/bin/autossh", "/usr/bin/no-such-autossh"))
+    assert verify(tmp_path, broken).returncode != 0
+
+
+def test_unit_runs_hardened_autossh(prod):
+    f = render_tunnel_unit(prod, prod.tunnels()[0])
+    assert f.path_on_host == "/etc/systemd/system/llminfra-tunnel-gpu-2-ollama.service"
+    lines = f.content.splitlines()
+    assert ("ExecStart=/usr/bin/autossh -M 0 -N -o ExitOnForwardFailure=yes "
+            "-o ServerAliveInterval=15 -o ServerAliveCountMax=3 -o StrictHostKeyChecking=yes "
+            "-o UserKnownHostsFile=/etc/llminfra/tunnel/known_hosts.gpu-2 -o IdentitiesOnly=yes "
+            "-i /etc/llminfra/tunnel/id_ed25519 -L 172.30.0.1:20000:127.0.0.1:11434 "
+            "-p 2222 llminfra-tunnel@198.51.100.20") in lines
+    for line in ("Restart=always", "RestartSec=5", "User=llminfra-tunnel",
+                 "Environment=AUTOSSH_GATETIME=0", "Wants=network-online.target",
+                 "After=network-online.target docker.service", "WantedBy=multi-user.target"):
+        assert line in lines
+
+
+def test_tunnel_user_and_port_follow_the_model(data):
+    data["gateways"]["gw-1"]["tunnel_user"] = "tun"
+    data["gateways"]["gw-1"]["tunnel_port_base"] = 31000
+    stack = make_stack(data)
+    content = render_tunnel_unit(stack, stack.tunnels()[0]).content
+    assert " -L 172.30.0.1:31000:127.0.0.1:11434 -p 2222 tun@198.51.100.20\n" in content
+
+
+def test_known_hosts_pins_the_declared_key(prod, data):
+    f = render_known_hosts(prod, "gpu-2")
+    assert f.path_on_host == "/etc/llminfra/tunnel/known_hosts.gpu-2"
+    assert f.content == ("[198.51.100.20]:2222 ssh-ed25519 "
+                         "AAAAC3NzaC1lZDI1NTE5AAAAIJ1Y2R1ZXN0b3JhZ2VrZXlwbGFjZWhvbGRlcjAy\n")
+    stack = make_stack(data)  # the model refuses this too; the renderer must not rely on it
+    stack.gpu_hosts["gpu-2"].ssh.host_key = None
+    with pytest.raises(RenderError, match="pinned host key"):
+        render_known_hosts(stack, "gpu-2")
+
+
+def test_systemd_words_escape_specifiers_and_spaces():
+    assert systemd_word("/a/b") == "/a/b"
+    assert systemd_word("50%") == "50%%"
+    assert systemd_word('a b"$c') == '"a b\\"$$c"'
