@@ -87,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     ch.add_argument("--gateway", help="only this gateway")
     ch.add_argument("--prune", action="store_true",
                     help="delete managed channels/tokens no longer declared")
+    ch.add_argument("--admin-url", help="talk to this admin URL directly instead of through "
+                    "an SSH tunnel to the gateway (e.g. a local emulator)")
+    ch.add_argument("--detailed-exitcode", action="store_true",
+                    help="plan: exit 3 when changes are pending")
     ch.set_defaults(func=cmd_channels)
 
     ref = sub.add_parser("reference", help="print the data-key reference (Markdown)")

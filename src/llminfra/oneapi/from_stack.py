@@ -1,0 +1,41 @@
+"""The OneAPI objects a gateway should hold, derived from the stack model."""
+
+from __future__ import annotations
+
+from llminfra.model import Stack
+
+from .desired import DesiredChannel, DesiredState, DesiredToken
+from .flavor import NEWAPI, ONEAPI, channel_type, compatible_base_url
+
+_KINDS = {1: "openai", 14: "anthropic", 24: "gemini", 50: "openai-compatible"}
+# A service without an API key accepts any bearer; OneAPI still wants a non-empty key.
+NO_KEY = "llminfra-no-key"
+
+
+def flavor_of(stack: Stack, gateway: str) -> str:
+    return NEWAPI if stack.gateways[gateway].oneapi.flavor == "new-api" else ONEAPI
+
+
+def desired_state(stack: Stack, gateway: str) -> DesiredState:
+    flavor = flavor_of(stack, gateway)
+    channels = []
+    for spec in stack.channel_specs(gateway):
+        kind = _KINDS[spec.type]
+        url = compatible_base_url(spec.base_url, flavor) if kind == "openai-compatible" \
+            else spec.base_url
+        channels.append(DesiredChannel(
+            name=spec.name, type=channel_type(kind, flavor), base_url=url, models=spec.models,
+            key=stack.secret(spec.key_secret) if spec.key_secret else NO_KEY,
+            model_mapping=spec.model_mapping, priority=spec.priority, weight=spec.weight,
+            groups=spec.groups, enabled=spec.enabled,
+        ))
+    tokens = [
+        DesiredToken(
+            name=t.name, unlimited=t.quota == "unlimited",
+            remain_quota=0 if t.quota == "unlimited" else int(t.quota),
+            expired_time=t.expired_time, models=tuple(t.models), subnet=",".join(t.subnets),
+            enabled=t.enabled,
+        )
+        for t in stack.tokens
+    ]
+    return DesiredState(channels=tuple(channels), tokens=tuple(tokens))

@@ -1,0 +1,57 @@
+"""Reach a gateway's admin API from the operator's machine: an SSH tunnel to its loopback port
+(pinned host key), never an exposed port."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from llminfra.inventory import write_known_hosts
+from llminfra.model import Stack
+
+from .client import OneAPIClient
+from .from_stack import flavor_of
+from .localstate import LocalState
+from .tunnel import open_admin_tunnel
+
+
+def state_dir(stack: Stack, gateway: str) -> Path:
+    """0700 directory beside the stack file: key fingerprints, captured token keys, backups."""
+    base = stack.source.parent if stack.source else Path.cwd()
+    stem = stack.source.stem if stack.source else stack.name
+    return base / ".llminfra" / f"{stem}-{gateway}"
+
+
+def local_state(stack: Stack, gateway: str) -> LocalState:
+    return LocalState(str(state_dir(stack, gateway)))
+
+
+def known_hosts_file(stack: Stack, gateway: str) -> str:
+    ssh = stack.gateways[gateway].ssh
+    if ssh.known_hosts:
+        return os.path.expanduser(ssh.known_hosts)
+    base = stack.source.parent if stack.source else Path.cwd()
+    stem = stack.source.stem if stack.source else stack.name
+    return str(write_known_hosts(stack, base / ".llminfra" / f"{stem}.known_hosts"))
+
+
+@contextlib.contextmanager
+def admin_client(stack: Stack, gateway: str, admin_url: str | None = None
+                 ) -> Iterator[OneAPIClient]:
+    """A client on the gateway's admin API; `admin_url` skips the tunnel (tests, local)."""
+    gw = stack.gateways[gateway]
+    token = stack.secret(gw.oneapi.root_access_token)
+    flavor = flavor_of(stack, gateway)
+    if admin_url:
+        with OneAPIClient(admin_url, token, flavor=flavor) as client:
+            yield client
+        return
+    with open_admin_tunnel(
+        gw.ssh.host, ssh_user=gw.ssh.user,
+        ssh_key_file=os.path.expanduser(gw.ssh.key) if gw.ssh.key else None,
+        known_hosts=known_hosts_file(stack, gateway), ssh_port=gw.ssh.port,
+        remote_port=gw.oneapi.admin_port, remote_host=gw.oneapi.admin_bind,
+    ) as url, OneAPIClient(url, token, flavor=flavor) as client:
+        yield client

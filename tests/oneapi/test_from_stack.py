@@ -1,0 +1,93 @@
+"""Stack model -> desired OneAPI state -> `llminfra channels plan|apply` against the emulator."""
+
+import io
+import os
+import stat
+from pathlib import Path
+
+import pytest
+import yaml
+
+from llminfra.cli import main
+from llminfra.model import load_stack
+from llminfra.oneapi.cli import reconcile_gateway
+from llminfra.oneapi.from_stack import NO_KEY, desired_state
+
+from .conftest import ACCESS
+
+PROD = Path(__file__).resolve().parents[2] / "inventory" / "prod.yml"
+SECRETS = {
+    "GPU1_VLLM_KEY": "vllm-key-value", "ONEAPI_SESSION_SECRET": "session-value",
+    "ONEAPI_ROOT_ACCESS_TOKEN": ACCESS, "ONEAPI_ROOT_PASSWORD": "new-root-pw1",
+    "RELAY_SHARED_SECRET": "relay-value", "OPENAI_API_KEY": "sk-openai-value",
+    "ANTHROPIC_API_KEY": "anthropic-value", "GEMINI_API_KEY": "gemini-value",
+}
+
+
+@pytest.fixture
+def stack_file(tmp_path):
+    f = tmp_path / "prod.yml"
+    f.write_text(PROD.read_text())
+    secrets = tmp_path / "prod.secrets.env"
+    secrets.write_text("".join(f"{k}={v}\n" for k, v in SECRETS.items()))
+    secrets.chmod(0o600)
+    return f
+
+
+def test_desired_state_from_prod_example(stack_file):
+    desired = desired_state(load_stack(stack_file), "gw-1")
+    by_name = {c.name: c for c in desired.channels}
+    assert by_name["gpu-1/qwen"].type == 50
+    assert by_name["gpu-1/qwen"].base_url == "http://10.8.0.10:8000/v1"
+    assert by_name["gpu-1/qwen"].key == "vllm-key-value"
+    assert by_name["gpu-1/qwen"].priority == 10
+    assert by_name["gpu-2/ollama"].base_url == "http://172.30.0.1:20000/v1"
+    assert by_name["gpu-2/ollama"].key == NO_KEY
+    assert (by_name["claude"].type, by_name["claude"].base_url) == (
+        14, "https://relay.example.com/claude")
+    tokens = {t.name: t for t in desired.tokens}
+    assert tokens["apps"].unlimited and tokens["apps"].expired_time == -1
+    assert (tokens["alice"].remain_quota, tokens["alice"].models) == (
+        5000000, ("qwen2.5-14b", "qwen2.5:7b"))
+
+
+def test_cli_apply_then_plan_is_empty(stack_file, emu, capsys):
+    stack = load_stack(stack_file)
+    out = io.StringIO()
+    assert reconcile_gateway(stack, "gw-1", do_apply=True, prune=False, admin_url=emu.url, out=out)
+    text = out.getvalue()
+    for secret in SECRETS.values():
+        assert secret not in text
+    # second run: nothing pending, exit code 0 even with --detailed-exitcode
+    code = main(["channels", "plan", str(stack_file), "--admin-url", emu.url,
+                 "--detailed-exitcode"])
+    assert code == 0
+    tokens_env = stack_file.parent / ".llminfra" / "prod-gw-1" / "oneapi-tokens.env"
+    assert stat.S_IMODE(os.stat(tokens_env).st_mode) == 0o600
+    assert "LMI_TOKEN_APPS=" in tokens_env.read_text()
+
+
+def test_cli_plan_reports_pending_with_exit_3(stack_file, emu):
+    assert main(["channels", "plan", str(stack_file), "--admin-url", emu.url,
+                 "--detailed-exitcode"]) == 3
+
+
+def test_wrong_gateway_token_is_one_clear_error(stack_file, emu, capsys):
+    secrets = stack_file.parent / "prod.secrets.env"
+    secrets.write_text(secrets.read_text().replace(ACCESS, "ffffffffffffffffffffffffffffffff"))
+    assert main(["channels", "plan", str(stack_file), "--admin-url", emu.url]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("gw-1: oneapi: ")
+
+
+def test_changed_inventory_is_a_minimal_write(stack_file, emu):
+    stack = load_stack(stack_file)
+    reconcile_gateway(stack, "gw-1", do_apply=True, prune=False, admin_url=emu.url,
+                      out=io.StringIO())
+    data = yaml.safe_load(stack_file.read_text())
+    data["gpu_hosts"]["gpu-1"]["services"][0]["channel"]["priority"] = 20
+    stack_file.write_text(yaml.safe_dump(data))
+    before = len(emu.writes())
+    reconcile_gateway(load_stack(stack_file), "gw-1", do_apply=True, prune=False,
+                      admin_url=emu.url, out=io.StringIO())
+    assert [w[:2] for w in emu.writes()[before:]] == [("PUT", "/api/channel/")]
