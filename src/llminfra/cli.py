@@ -39,14 +39,15 @@ def cmd_reference(args: argparse.Namespace) -> int:
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
-    from . import lab
+    from .lab.__main__ import main as lab_main
 
-    root = Path(args.repo).resolve()
-    if args.action == "up":
-        lab.up(root)
-    elif args.action == "down":
-        lab.down(root)
-    return 0
+    argv = [args.action, "--repo", args.repo] + (["--remove-images"] if args.remove_images else [])
+    code = lab_main(argv)
+    if code == 0 and args.action == "up" and args.deploy:
+        from .lab.demo import deploy_and_show
+
+        code = deploy_and_show(Path(args.repo).resolve())
+    return code
 
 
 def cmd_channels(args: argparse.Namespace) -> int:
@@ -79,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     lab = sub.add_parser("lab", help="local lab: containers that behave like hosts")
     lab.add_argument("action", choices=["up", "down"])
     lab.add_argument("--repo", default=".", help="repository root (default: .)")
+    lab.add_argument("--deploy", action="store_true", help="up: then deploy everything into "
+                     "the lab and print the gateway URL and a working token")
+    lab.add_argument("--remove-images", action="store_true", help="down: also remove images")
     lab.set_defaults(func=cmd_lab)
 
     ch = sub.add_parser("channels", help="plan or apply OneAPI channels and tokens")

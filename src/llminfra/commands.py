@@ -121,27 +121,51 @@ def _auth(api_key_file: str | None) -> tuple[list[object], list[object]]:
     return prefix, ["-H @-"]
 
 
-def completion_body(model: str) -> str:
-    return json.dumps(
-        {"model": model, "max_tokens": 1, "messages": [{"role": "user", "content": "ping"}]},
-        separators=(",", ":"),
-    )
+PROBES = ("chat", "embeddings", "list")
+
+
+def probe_request(probe: str, model: str) -> tuple[str, str] | None:
+    """(path, JSON body) of the smallest real request for ``model``; None for ``list``."""
+    if probe == "chat":
+        body = {"model": model, "max_tokens": 1, "messages": [{"role": "user", "content": "ping"}]}
+        return "/v1/chat/completions", json.dumps(body, separators=(",", ":"))
+    if probe == "embeddings":
+        return "/v1/embeddings", json.dumps(
+            {"model": model, "input": "ping"}, separators=(",", ":")
+        )
+    if probe == "list":
+        return None
+    raise ValueError(f"probe should be one of {', '.join(PROBES)}, not {probe!r}")
+
+
+def _request(prefix: list[object], flags: list[object], base: str, probe: str, model: str):
+    request = probe_request(probe, model)
+    if request is None:
+        return None
+    path, body = request
+    return [
+        *prefix, *flags, "-H 'Content-Type: application/json' -d", QuoteString(body),
+        QuoteString(f"{base}{path}"), "2>/dev/null",
+    ]  # fmt: skip
 
 
 def model_probe(
-    url: str, model: str, api_key_file: str | None = None, max_time: int = 60
+    url: str, model: str, api_key_file: str | None = None, probe: str = "chat", max_time: int = 60
 ) -> StringCommand:
-    """Print ``models <json>`` and ``completion <http status>``; always exits 0."""
+    """Print ``models <json>`` and ``request <http status>`` (no request line for ``list``);
+    always exits 0."""
     base = url.rstrip("/")
     prefix, auth = _auth(api_key_file)
+    request = _request(
+        ["printf 'request ';", *prefix],
+        ["curl -sS -o /dev/null -w '%{http_code}' -m", QuoteString(str(max_time)), *auth],
+        base, probe, model,
+    )  # fmt: skip
     return StringCommand(
         "printf 'models ';",
         *prefix, "curl -sS -m 10", *auth, QuoteString(f"{base}/v1/models"),
-        "2>/dev/null | tr -d '\\n'; echo;",
-        "printf 'completion ';",
-        *prefix, "curl -sS -o /dev/null -w '%{http_code}' -m", QuoteString(str(max_time)), *auth,
-        "-H 'Content-Type: application/json' -d", QuoteString(completion_body(model)),
-        QuoteString(f"{base}/v1/chat/completions"), "2>/dev/null; echo",
+        "2>/dev/null | tr -d '\\n'; echo",
+        *([";", *request, "; echo"] if request else []),
     )  # fmt: skip
 
 
@@ -153,11 +177,10 @@ def model_wait(
     logs: StringCommand | None = None,
     api_key_file: str | None = None,
     interval: int = 5,
+    probe: str = "chat",
 ) -> StringCommand:
-    """Poll until ``model`` is listed and answers one token, or fail after ``timeout`` s.
-
-    On timeout prints an error naming host, service and model, then ``logs``, and exits 1.
-    """
+    """Poll until ``model`` is listed and answers the ``probe`` request, or fail after
+    ``timeout`` s: then print an error naming host, service and model, then ``logs``, exit 1."""
     base = url.rstrip("/")
     prefix, auth = _auth(api_key_file)
     message = f"service {service} did not serve model {model} at {base} within {timeout}s"
@@ -166,14 +189,13 @@ def model_wait(
     ]  # fmt: skip
     if logs is not None:
         on_timeout += ["echo 'last log lines:' >&2;", logs, ">&2;"]
+    request = _request(prefix, ["curl -fsS -o /dev/null -m 60", *auth], base, probe, model)
     return StringCommand(
         "end=$(( $(date +%s) +", QuoteString(str(timeout)), "));",
         "while :; do",
         *prefix, "curl -fsS -m 10", *auth, QuoteString(f"{base}/v1/models"), "2>/dev/null",
         "| grep -qF", QuoteString(json.dumps(model)),
-        "&&", *prefix, "curl -fsS -o /dev/null -m 60", *auth,
-        "-H 'Content-Type: application/json' -d", QuoteString(completion_body(model)),
-        QuoteString(f"{base}/v1/chat/completions"), "2>/dev/null && exit 0;",
+        *(["&&", *request] if request else []), "&& exit 0;",
         "if [ \"$(date +%s)\" -ge \"$end\" ]; then", *on_timeout, "exit 1; fi;",
         "sleep", QuoteString(str(interval)), "; done",
     )  # fmt: skip

@@ -53,3 +53,9 @@ def container_ip(container) -> str:
     container.reload()
     nets = container.attrs["NetworkSettings"]["Networks"]
     return next(iter(nets.values()))["IPAddress"]
+
+
+def remove_leftover(dc, name: str) -> None:
+    """A container left by an interrupted run would block the fixed test name."""
+    for box in dc.containers.list(all=True, filters={"name": f"^{name}$"}):
+        box.remove(force=True)

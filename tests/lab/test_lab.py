@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from lab_helpers import REPO
+from lab_helpers import REPO, http_json, wait_http
 
 from llminfra.lab import up
 from llminfra.model import load_stack
@@ -25,7 +25,7 @@ def ssh(lab, host: str, command: str, known_hosts: str | None = None):
         ["ssh", "-i", lab.ssh_key, "-o", "StrictHostKeyChecking=yes",
          "-o", f"UserKnownHostsFile={known_hosts or lab.known_hosts}", "-o", "BatchMode=yes",
          "-o", "ConnectTimeout=10", f"{lab.ssh_user}@{lab.hosts[host].address}", command],
-        capture_output=True, text=True, timeout=120)
+        capture_output=True, text=True, timeout=120, check=False)
 
 
 @pytest.mark.parametrize("host", ["gw-1", "gpu-1", "gpu-2", "relay-1"])
@@ -78,14 +78,14 @@ def test_relay_trusts_the_lab_ca_and_reaches_the_upstream_by_name(lab):
 
 def _tls_request(lab, sni: str, host_header: str, method: str, path: str, body: bytes = b""):
     ctx = ssl.create_default_context(cafile=lab.ca_cert)
-    with socket.create_connection((lab.upstream_address, 443), timeout=10) as raw:
-        with ctx.wrap_socket(raw, server_hostname=sni) as tls:
-            tls.sendall(f"{method} {path} HTTP/1.1\r\nHost: {host_header}\r\n"
-                        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-                        f"X-Probe: 1\r\nConnection: close\r\n\r\n".encode() + body)
-            data = b""
-            while chunk := tls.recv(65536):
-                data += chunk
+    with (socket.create_connection((lab.upstream_address, 443), timeout=10) as raw,
+          ctx.wrap_socket(raw, server_hostname=sni) as tls):
+        tls.sendall(f"{method} {path} HTTP/1.1\r\nHost: {host_header}\r\n"
+                    f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+                    f"X-Probe: 1\r\nConnection: close\r\n\r\n".encode() + body)
+        data = b""
+        while chunk := tls.recv(65536):
+            data += chunk
     head, _, payload = data.partition(b"\r\n\r\n")
     return head.decode(), json.loads(payload)
 
@@ -125,3 +125,44 @@ def test_up_again_reuses_everything(lab):
         n: h.host_key for n, h in lab.hosts.items()}
     out = ssh(again, "gpu-1", "true")
     assert out.returncode == 0, out.stderr
+
+
+COMPOSE = """services:
+  vllm:
+    image: vllm/vllm-openai:lab
+    command: ["--model", "Qwen/Qwen2.5-0.5B-Instruct", "--served-model-name", "q05",
+              "--port", "8000", "--tensor-parallel-size", "1", "--max-model-len", "1024"]
+    ports: ["18000:8000"]
+  ollama:
+    image: ollama/ollama:lab
+    ports: ["21434:11434"]
+    volumes: ["ollama:/root/.ollama"]
+volumes:
+  ollama: {}
+"""
+
+
+def test_stand_ins_run_under_compose_inside_a_host(lab):
+    """The kit's path: compose up on a GPU host, pre-pull through `compose exec`, and the
+    published ports answer on the host's lab address."""
+    script = ("set -e; mkdir -p /tmp/labtest && cd /tmp/labtest && cat > compose.yml && "
+              "docker compose -p labtest up -d --quiet-pull 2>&1 && "
+              "for i in $(seq 60); do docker compose -p labtest exec -T ollama ollama list "
+              ">/dev/null 2>&1 && break; sleep 1; done; "
+              "docker compose -p labtest exec -T ollama ollama pull smollm2:135m")
+    addr = lab.hosts["gpu-1"].address
+    try:
+        out = subprocess.run(
+            ["ssh", "-i", lab.ssh_key, "-o", "StrictHostKeyChecking=yes", "-o",
+             f"UserKnownHostsFile={lab.known_hosts}", "-o", "BatchMode=yes",
+             f"root@{addr}", script], input=COMPOSE, capture_output=True, text=True, timeout=300,
+            check=False)
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert out.stdout.strip().endswith("success")
+        wait_http(f"http://{addr}:18000/health")
+        _, models = http_json(f"http://{addr}:18000/v1/models")
+        assert [m["id"] for m in models["data"]] == ["q05"]
+        _, tags = http_json(f"http://{addr}:21434/api/tags")
+        assert [m["name"] for m in tags["models"]] == ["smollm2:135m"]
+    finally:
+        ssh(lab, "gpu-1", "cd /tmp/labtest && docker compose -p labtest down -v; rm -rf /tmp/labtest")

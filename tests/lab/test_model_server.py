@@ -6,8 +6,9 @@ import json
 import urllib.error
 import urllib.request
 
+import openai
 import pytest
-from lab_helpers import container_ip, http_json, wait_http
+from lab_helpers import container_ip, http_json, remove_leftover, wait_http
 
 from llminfra.lab import images
 
@@ -17,6 +18,7 @@ KEY = "lab-test-key"
 
 @pytest.fixture(scope="module")
 def vllm(dc):
+    remove_leftover(dc, "llminfra-labtest-vllm")
     images.build("model-server", dc)
     box = dc.containers.run(
         "vllm/vllm-openai:lab",
@@ -71,7 +73,6 @@ def test_streamed_chat_completion_comes_from_the_model(vllm):
 
 
 def test_openai_client_works_against_it(vllm):
-    openai = pytest.importorskip("openai")
     _, url = vllm
     cli = openai.OpenAI(base_url=url + "/v1", api_key=KEY)
     out = cli.chat.completions.create(model="smol", max_tokens=8,

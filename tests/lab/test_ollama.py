@@ -7,7 +7,7 @@ import urllib.error
 import urllib.request
 
 import pytest
-from lab_helpers import container_ip, http_json, wait_http
+from lab_helpers import container_ip, http_json, remove_leftover, wait_http
 
 from llminfra.lab import images
 
@@ -16,6 +16,7 @@ pytestmark = pytest.mark.docker
 
 @pytest.fixture(scope="module")
 def ollama(dc):
+    remove_leftover(dc, "llminfra-labtest-ollama")
     images.build("ollama", dc)
     volume = dc.volumes.create("llminfra-labtest-ollama", labels={"org.llminfra.lab": "test"})
     box = dc.containers.run("ollama/ollama:lab", detach=True, name="llminfra-labtest-ollama",

@@ -7,9 +7,9 @@ import os
 import ssl
 import stat
 import tarfile
-from pathlib import Path
 
 import pytest
+from lab_helpers import load_context_module
 
 from llminfra.lab import images
 from llminfra.lab import secrets as labsecrets
@@ -18,8 +18,6 @@ from llminfra.lab.engine import LabError, client
 from llminfra.lab.inventory import lab_stack, write_secrets
 from llminfra.lab.state import HOSTS, LabHost, LabState, address
 from llminfra.model import parse_stack
-
-from lab_helpers import load_context_module
 
 vllm = load_context_module("model-server", "vllm_entrypoint.py")
 ollama = load_context_module("ollama", "ollama_server.py")

@@ -29,3 +29,20 @@ def test_merge_keeps_what_nvidia_ctk_wrote(tmp_path, apply):
     assert json.loads(path.read_text()) == {"log-driver": "local", "runtimes": NVIDIA_RUNTIME}
     again = apply(docker.daemon_config, config={"log-driver": "local"}, path=str(path), merge=True)
     assert not again.did_change()
+
+
+def test_private_file_never_readable_by_others(tmp_path, apply):
+    from io import StringIO
+
+    from llminfra.operations import private
+
+    path = tmp_path / "project" / "secrets.env"
+    first = apply(private.file, path=str(path), src=StringIO("KEY='s3cret'\n"))
+    assert first.did_change()
+    assert path.read_text() == "KEY='s3cret'\n"
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert oct(path.parent.stat().st_mode & 0o777) == "0o700"
+    assert not apply(private.file, path=str(path), src=StringIO("KEY='s3cret'\n")).did_change()
+    path.chmod(0o644)
+    assert apply(private.file, path=str(path), src=StringIO("KEY='s3cret'\n")).did_change()
+    assert oct(path.stat().st_mode & 0o777) == "0o600"

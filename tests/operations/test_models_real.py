@@ -45,6 +45,9 @@ class Stub(http.server.BaseHTTPRequestHandler):
         if time.time() < self.ready_at or body["model"] != self.served:
             self._reply(503, {"error": "loading"})
             return
+        if self.path == "/v1/embeddings":
+            self._reply(200, {"data": [{"embedding": [0.1, 0.2]}]})
+            return
         self._reply(200, {"choices": [{"message": {"role": "assistant", "content": "p"}}]})
 
     def log_message(self, *args):
@@ -89,6 +92,22 @@ def test_timeout_names_service_and_fails(server, apply):
     assert time.monotonic() - started < 30
     assert f"service stub did not serve model absent at {url} within 3s" in meta.stderr
     assert KEY not in meta.stderr + meta.stdout
+
+
+@pytest.mark.parametrize("probe", ["embeddings", "list"])
+def test_other_probes(server, apply, probe):
+    url, key_file = server
+    meta = apply(models.servable, url=url, model="tiny", service="stub", api_key_file=key_file,
+                 probe=probe)  # fmt: skip
+    assert meta.did_succeed() and not meta.did_change()
+
+
+def test_list_probe_does_not_wait_for_completions(server, apply):
+    url, key_file = server
+    Stub.ready_at = time.time() + 600  # completions would answer 503 for ten minutes
+    meta = apply(models.servable, url=url, model="tiny", service="stub", api_key_file=key_file,
+                 probe="list")  # fmt: skip
+    assert meta.did_succeed() and not meta.did_change()
 
 
 def test_wrong_key_is_not_servable(server, apply, tmp_path):

@@ -55,11 +55,28 @@ def test_ollama_commands():
 def test_model_probe_without_key():
     assert c.raw(c.model_probe("http://127.0.0.1:8000/", "m")) == (
         "printf 'models '; curl -sS -m 10 http://127.0.0.1:8000/v1/models 2>/dev/null"
-        " | tr -d '\\n'; echo; printf 'completion ';"
+        " | tr -d '\\n'; echo ; printf 'request ';"
         " curl -sS -o /dev/null -w '%{http_code}' -m 60 -H 'Content-Type: application/json'"
         ' -d \'{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"ping"}]}\''
-        " http://127.0.0.1:8000/v1/chat/completions 2>/dev/null; echo"
+        " http://127.0.0.1:8000/v1/chat/completions 2>/dev/null ; echo"
     )
+
+
+def test_model_probe_list_sends_no_request():
+    assert c.raw(c.model_probe("http://h:1", "m", probe="list")) == (
+        "printf 'models '; curl -sS -m 10 http://h:1/v1/models 2>/dev/null | tr -d '\\n'; echo"
+    )
+
+
+def test_model_probe_embeddings():
+    assert c.raw(c.model_probe("http://h:1", "e", probe="embeddings")).endswith(
+        " -d '{\"model\":\"e\",\"input\":\"ping\"}' http://h:1/v1/embeddings 2>/dev/null ; echo"
+    )
+
+
+def test_unknown_probe():
+    with pytest.raises(ValueError, match="probe should be one of chat, embeddings, list"):
+        c.probe_request("completions", "m")
 
 
 def test_model_probe_key_goes_through_stdin_not_argv():
@@ -181,8 +198,11 @@ def test_redaction_sed_hides_keys_in_real_sed():
 
 
 @pytest.mark.parametrize("model", ["m", 'we"ird\\name'])
-def test_completion_body_is_json(model):
+def test_probe_bodies_are_json(model):
     import json
 
-    body = json.loads(c.completion_body(model))
-    assert body["model"] == model and body["max_tokens"] == 1
+    path, body = c.probe_request("chat", model)
+    assert path == "/v1/chat/completions"
+    assert json.loads(body)["model"] == model and json.loads(body)["max_tokens"] == 1
+    path, body = c.probe_request("embeddings", model)
+    assert path == "/v1/embeddings" and json.loads(body) == {"model": model, "input": "ping"}

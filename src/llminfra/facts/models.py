@@ -14,25 +14,26 @@ from llminfra.commands import model_probe
 class ModelEndpoint(FactBase[dict[str, Any]]):
     """
     What ``url`` serves, probed with curl on the host: the model ids in ``GET /v1/models``
-    and the HTTP status of a one-token chat completion for ``model`` (0: no answer).
-    ``api_key_file`` is a file on the host holding the bearer key.
+    and the HTTP status (0: no answer) of the smallest real request for ``model``: a
+    one-token chat completion (``probe="chat"``), an embedding (``"embeddings"``) or none
+    (``"list"``, status ``None``). ``api_key_file`` is a file on the host holding the key.
 
     .. code:: python
 
-        {"models": ["qwen2.5-7b"], "completion_status": 200}
+        {"models": ["qwen2.5-7b"], "request_status": 200}
     """
 
     @override
     def default(self):
-        return {"models": [], "completion_status": 0}
+        return {"models": [], "request_status": 0}
 
     @override
-    def requires_command(self, url, model, api_key_file=None):
+    def requires_command(self, url, model, api_key_file=None, probe="chat"):
         return "curl"
 
     @override
-    def command(self, url, model, api_key_file=None):
-        return model_probe(url, model, api_key_file)
+    def command(self, url, model, api_key_file=None, probe="chat"):
+        return model_probe(url, model, api_key_file, probe)
 
     @override
     def process(self, output):
@@ -43,9 +44,12 @@ class ModelEndpoint(FactBase[dict[str, Any]]):
             listing = {}
         data = listing.get("data") if isinstance(listing, dict) else None
         models = [m["id"] for m in data or [] if isinstance(m, dict) and "id" in m]
-        status = fields.get("completion", "").strip()
-        return {"models": models, "completion_status": int(status) if status.isdigit() else 0}
+        status = fields["request"].strip() if "request" in fields else None
+        if status is not None:
+            status = int(status) if status.isdigit() else 0
+        return {"models": models, "request_status": status}
 
 
 def is_servable(endpoint: dict[str, Any], model: str) -> bool:
-    return model in endpoint["models"] and 200 <= endpoint["completion_status"] < 300
+    status = endpoint["request_status"]
+    return model in endpoint["models"] and (status is None or 200 <= status < 300)

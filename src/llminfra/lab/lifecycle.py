@@ -14,8 +14,19 @@ from llminfra.lab import containers as ct
 from llminfra.lab import images, secrets
 from llminfra.lab.engine import LabError, client
 from llminfra.lab.inventory import write_inventory
-from llminfra.lab.state import (HOSTS, LABEL, NETWORK, PREFIX, SUBNET, UPSTREAM_OCTET, HostSpec,
-                                LabHost, LabState, address, state_dir)
+from llminfra.lab.state import (
+    HOSTS,
+    LABEL,
+    NETWORK,
+    PREFIX,
+    SUBNET,
+    UPSTREAM_OCTET,
+    HostSpec,
+    LabHost,
+    LabState,
+    address,
+    state_dir,
+)
 
 CA_FILE = "/usr/local/share/ca-certificates/llminfra-lab-ca.crt"
 
@@ -71,13 +82,13 @@ def up(repo_root: Path | str, build: bool = True) -> LabState:
     secrets.server_cert(sdir / "ca", sdir / "upstream", secrets.UPSTREAM_NAMES)
 
     ct.ensure_network(dc)
-    if not _exists(dc, PREFIX + "upstream"):
+    if _current(dc, PREFIX + "upstream", images.SPECS["upstream"].tag) is None:
         ct.run_upstream(dc, upstream_ip, images.SPECS["upstream"].tag, str(sdir / "upstream"),
                         list(secrets.UPSTREAM_NAMES))
     hosts, boxes = {}, {}
     for spec in HOSTS:
         archive, host_key = _host_archive(spec, sdir, operator_pub)
-        box = _exists(dc, PREFIX + spec.name)
+        box = _current(dc, PREFIX + spec.name, images.SPECS["host"].tag)
         if box is None:
             box = ct.create_host(dc, spec.name, address(spec.octet), images.SPECS["host"].tag,
                                  archive)
@@ -98,6 +109,8 @@ def up(repo_root: Path | str, build: bool = True) -> LabState:
                      hosts)
     state.save()
     write_inventory(state, repo_root)
+    # images replaced by a rebuild stay behind while old containers use them; drop them now
+    dc.images.prune(filters={"dangling": True, "label": images.HASH_LABEL})
     _log(f"lab up in {time.monotonic() - started:.0f} s; state in {sdir}")
     return state
 
@@ -107,6 +120,17 @@ def _exists(dc, name: str):
         return dc.containers.get(name)
     except NotFound:
         return None
+
+
+def _current(dc, name: str, image: str):
+    """The container if it runs the current build of image; an outdated one is removed
+    (its named volumes stay, so the inner engine keeps what was loaded into it)."""
+    box = _exists(dc, name)
+    if box is not None and box.image.id != dc.images.get(image).id:
+        _log(f"{name}: image changed, recreating")
+        box.remove(force=True)
+        return None
+    return box
 
 
 def down(repo_root: Path | str, remove_images: bool = False) -> None:

@@ -60,7 +60,7 @@ def lab_ca(ca_dir: Path) -> Path:
     if crt.exists() and key_path.exists():
         return crt
     key = ec.generate_private_key(ec.SECP256R1())
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (x509.CertificateBuilder().subject_name(_name("llminfra lab CA"))
             .issuer_name(_name("llminfra lab CA")).public_key(key.public_key())
             .serial_number(x509.random_serial_number())
@@ -85,7 +85,7 @@ def server_cert(ca_dir: Path, out_dir: Path, names: tuple[str, ...], ips: tuple[
     ca_cert = x509.load_pem_x509_certificate((ca_dir / "ca.crt").read_bytes())
     ca_key = _load_key(ca_dir / "ca.key")
     key = ec.generate_private_key(ec.SECP256R1())
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     sans = [x509.DNSName(n) for n in names] + [x509.IPAddress(ipaddress.ip_address(i)) for i in ips]
     cert = (x509.CertificateBuilder().subject_name(_name(names[0])).issuer_name(ca_cert.subject)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())

@@ -69,7 +69,7 @@ class LabState:
         return self.path
 
     @classmethod
-    def load(cls, state_dir: Path) -> "LabState":
+    def load(cls, state_dir: Path) -> LabState:
         raw = json.loads((state_dir / "lab.json").read_text())
         raw["hosts"] = {k: LabHost(**v) for k, v in raw["hosts"].items()}
         return cls(**raw)

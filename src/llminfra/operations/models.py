@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pyinfra import host
-from pyinfra.api import operation
+from pyinfra.api import OperationValueError, operation
 
-from llminfra.commands import compose_logs, model_wait
+from llminfra.commands import PROBES, compose_logs, model_wait
 from llminfra.facts.models import ModelEndpoint, is_servable
 
 
@@ -18,10 +18,11 @@ def servable(
     api_key_file: str | None = None,
     timeout: int = 900,
     interval: int = 5,
+    probe: str = "chat",
     compose_command: str = "docker compose",
 ):
     """
-    Ensure ``url`` lists ``model`` in ``/v1/models`` and answers a one-token chat completion.
+    Ensure ``url`` lists ``model`` in ``/v1/models`` and answers a minimal real request.
 
     + url: base URL of the OpenAI-compatible server as seen from the host, e.g.
       ``http://127.0.0.1:8000``
@@ -32,6 +33,8 @@ def servable(
       through stdin, so it never shows in argv or logs)
     + timeout: seconds to wait (model loading can take many minutes)
     + interval: seconds between polls
+    + probe: ``chat`` (one-token chat completion), ``embeddings`` (embedding models) or
+      ``list`` (listed in /v1/models is enough)
     + compose_command: ``docker compose`` or ``docker-compose``
 
     A no-op when the model already answers. Otherwise polls with curl; on timeout prints
@@ -50,11 +53,15 @@ def servable(
             api_key_file="/opt/llminfra/vllm/api-key",
         )
     """
-    endpoint = host.get_fact(ModelEndpoint, url=url, model=model, api_key_file=api_key_file)
+    if probe not in PROBES:
+        raise OperationValueError(f"probe should be one of {', '.join(PROBES)}, not {probe!r}")
+    endpoint = host.get_fact(
+        ModelEndpoint, url=url, model=model, api_key_file=api_key_file, probe=probe
+    )
     if is_servable(endpoint, model):
         host.noop(f"model {model} is served by {service}")
         return
     logs = None
     if project_dir is not None:
         logs = compose_logs(project_dir, service, 30, compose_command)
-    yield model_wait(url, model, service, timeout, logs, api_key_file, interval)
+    yield model_wait(url, model, service, timeout, logs, api_key_file, interval, probe)

@@ -71,7 +71,7 @@ def _log(msg: str) -> None:
     print(f"[lab-images] {msg}", file=sys.stderr, flush=True)
 
 
-def _hash_tree(h: "hashlib._Hash", root: Path, prefix: str) -> None:
+def _hash_tree(h: hashlib._Hash, root: Path, prefix: str) -> None:
     for path in sorted(root.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:
             h.update(f"{prefix}/{path.relative_to(root)}\0".encode())

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -67,7 +67,7 @@ def manifest_path(name: str) -> Path:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
 class Store:
@@ -98,7 +98,7 @@ class Store:
         raw = path.read_bytes()
         stat = path.stat()
         return {"name": display_name(name), "model": display_name(name),
-                "modified_at": datetime.fromtimestamp(stat.st_mtime, timezone.utc).isoformat(),
+                "modified_at": datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(),
                 "size": MODEL_FILE.stat().st_size, "digest": hashlib.sha256(raw).hexdigest(),
                 "details": DETAILS}
 
@@ -127,7 +127,7 @@ class Store:
         for name, at in sorted(self.used.items()):
             model = self.get(name)
             if model and time.time() - at < KEEP_ALIVE_S:
-                expires = datetime.fromtimestamp(at + KEEP_ALIVE_S, timezone.utc).isoformat()
+                expires = datetime.fromtimestamp(at + KEEP_ALIVE_S, UTC).isoformat()
                 out.append({**model, "expires_at": expires, "size_vram": 0})
         return out
 
@@ -186,7 +186,7 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "ollama-lab"
 
-    def log_message(self, fmt, *args):  # noqa: A003 - one line per request, like Ollama's GIN log
+    def log_message(self, fmt, *args):
         sys.stderr.write(f"[lab-ollama] {self.command} {self.path} {args[1] if len(args) > 1 else ''}\n")
 
     # -- plumbing
@@ -230,10 +230,10 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json({"error": msg}, 404)
 
     # -- routes
-    def do_HEAD(self):  # noqa: N802
+    def do_HEAD(self):
         self.do_GET()
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         path = self.path.split("?")[0]
         if path == "/":
             data = b"Ollama is running"
@@ -257,16 +257,17 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self.send_json({"error": "404 page not found"}, 404)
 
-    def do_DELETE(self):  # noqa: N802
+    def do_DELETE(self):
         if self.path != "/api/delete":
             return self.send_json({"error": "404 page not found"}, 404)
-        name = (lambda b: b.get("model") or b.get("name") or "")(self.body())
+        body = self.body()
+        name = body.get("model") or body.get("name") or ""
         if STORE.delete(name):
             self.send_json({})
         else:
             self.send_json({"error": f"model '{name}' not found"}, 404)
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         path = self.path.split("?")[0]
         req = self.body()
         routes = {"/api/pull": self.pull, "/api/chat": self.chat, "/api/generate": self.generate,

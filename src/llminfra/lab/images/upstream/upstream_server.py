@@ -11,7 +11,6 @@ import json
 import os
 import ssl
 import sys
-import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -22,7 +21,7 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "lab-upstream"
 
-    def log_message(self, fmt, *args):  # noqa: A003
+    def log_message(self, fmt, *args):
         sys.stderr.write(f"[lab-upstream] {self.command} {self.path} sni={self.sni()}\n")
 
     def sni(self) -> str | None:

@@ -1,0 +1,94 @@
+"""Docker Engine with the Compose v2 plugin, and its daemon.json."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+from pyinfra import host
+from pyinfra.api import DeployError, deploy
+from pyinfra.facts.deb import DebArch
+from pyinfra.facts.server import LinuxDistribution
+from pyinfra.operations import apt, files, systemd
+
+from llminfra.commands import DOCKER_KEYRING, docker_apt_source
+from llminfra.model import Mirrors
+from llminfra.operations import docker
+from llminfra.render.daemon import daemon_config
+
+from ._apt import install
+
+APT_PROXY_CONF = "/etc/apt/apt.conf.d/95llminfra-proxy"
+# Compose v2 plugin package per distribution archive (bookworm only has Compose v1).
+DISTRO_COMPOSE = {("debian", "trixie"): "docker-compose", ("ubuntu", None): "docker-compose-v2"}
+
+
+def _distro() -> tuple[str, str]:
+    info = host.get_fact(LinuxDistribution)
+    name = (info.get("name") or "").lower()
+    return name, (info.get("release_meta") or {}).get("VERSION_CODENAME", "")
+
+
+def _distro_packages(name: str, codename: str) -> list[str]:
+    compose = DISTRO_COMPOSE.get((name, codename)) or DISTRO_COMPOSE.get((name, None))
+    if compose is None:
+        raise DeployError(
+            f"{host.name}: {name} {codename} ships no Compose v2 package: "
+            "set mirrors.docker_install: docker-ce"
+        )
+    return ["docker.io", compose]
+
+
+def _docker_ce(mirrors: Mirrors, name: str, codename: str) -> None:
+    base = f"{mirrors.docker_ce_repo.rstrip('/')}/{name}"
+    install("Install apt prerequisites", ["ca-certificates", "curl"])
+    files.download(name="Docker apt key", src=f"{base}/gpg", dest=DOCKER_KEYRING, mode="644")
+    source = files.put(
+        name="Docker apt source",
+        src=_text(docker_apt_source(host.get_fact(DebArch), codename, url=base) + "\n"),
+        dest="/etc/apt/sources.list.d/docker.list",
+        mode="644",
+    )
+    apt.update(name="apt update (Docker source)", _if=source.did_change)
+    apt.packages(
+        name="Install docker-ce",
+        packages=["docker-ce", "docker-ce-cli", "containerd.io", "docker-compose-plugin"],
+    )
+
+
+def _text(content: str) -> StringIO:
+    return StringIO(content)
+
+
+@deploy("Docker engine")
+def docker_engine(mirrors: Mirrors, nvidia: bool = False) -> None:
+    """
+    Install Docker (distribution packages or docker-ce) with Compose v2 and keep daemon.json.
+
+    + mirrors: the stack's mirror settings (install source, apt proxy, registry mirrors)
+    + nvidia: register the ``nvidia`` runtime in daemon.json
+
+    dockerd is restarted only when daemon.json changed.
+    """
+    if mirrors.apt_proxy:
+        files.put(
+            name="apt proxy",
+            src=_text(f'Acquire::http::Proxy "{mirrors.apt_proxy}";\n'),
+            dest=APT_PROXY_CONF,
+            mode="644",
+        )
+    name, codename = _distro()
+    if mirrors.docker_install == "docker-ce":
+        _docker_ce(mirrors, name, codename)
+    else:
+        install("Install Docker and Compose v2", _distro_packages(name, codename))
+    daemon = docker.daemon_config(
+        name="Docker daemon.json", config=daemon_config(mirrors.registry_mirrors, nvidia)
+    )
+    systemd.service(
+        name="Restart dockerd (daemon.json changed)",
+        service="docker",
+        restarted=True,
+        _if=daemon.did_change,
+    )
+    systemd.service(name="dockerd running and enabled", service="docker", running=True,
+                    enabled=True)  # fmt: skip

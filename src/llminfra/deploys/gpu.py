@@ -1,0 +1,127 @@
+"""GPU hosts: NVIDIA container toolkit, Docker, one Compose project per model service."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+from pyinfra import host
+from pyinfra.api import DeployError, deploy
+from pyinfra.facts.deb import DebArch
+from pyinfra.operations import apt, files
+
+from llminfra.commands import nvidia_toolkit_apt_source
+from llminfra.facts.gpu import NvidiaGpus, check_pinning
+from llminfra.model import GpuHost, Mirrors, OllamaService, Stack, VllmService
+from llminfra.operations import compose, models, ollama, private
+from llminfra.render import project_dir, render_service_compose, render_service_secrets
+
+from ._apt import install
+from .docker import docker_engine
+
+NVIDIA_KEYRING = "/etc/apt/keyrings/nvidia-container-toolkit.asc"
+
+
+def check_gpus(settings: GpuHost) -> None:
+    """Fail before any change when a service pins a GPU that nvidia-smi does not list."""
+    pinned = [index for svc in settings.services for index in svc.gpu_list]
+    if not pinned:
+        return
+    errors = check_pinning(host.get_fact(NvidiaGpus), pinned)
+    if errors:
+        raise DeployError(f"{host.name}: " + "; ".join(errors))
+
+
+@deploy("NVIDIA container toolkit")
+def nvidia_toolkit(mirrors: Mirrors) -> None:
+    """
+    Install nvidia-container-toolkit from NVIDIA's apt repository (or ``mirrors.nvidia_repo``).
+
+    + mirrors: the stack's mirror settings
+
+    The ``nvidia`` runtime is registered by :func:`docker_engine` in daemon.json (one owner
+    for that file) rather than by ``nvidia-ctk runtime configure``.
+    """
+    repo = mirrors.nvidia_repo.rstrip("/")
+    install("Install apt prerequisites", ["ca-certificates", "curl"])
+    files.download(name="NVIDIA apt key", src=f"{repo}/gpgkey", dest=NVIDIA_KEYRING, mode="644")
+    line = nvidia_toolkit_apt_source(
+        host.get_fact(DebArch), url=f"{repo}/stable/deb", keyring=NVIDIA_KEYRING
+    )
+    source = files.put(
+        name="NVIDIA apt source",
+        src=StringIO(line + "\n"),
+        dest="/etc/apt/sources.list.d/nvidia-container-toolkit.list",
+        mode="644",
+    )
+    apt.update(name="apt update (NVIDIA source)", _if=source.did_change)
+    install("Install nvidia-container-toolkit", ["nvidia-container-toolkit"])
+
+
+def _local_address(bind: str) -> str:
+    if bind in ("0.0.0.0", ""):
+        return "127.0.0.1"
+    if bind == "::":
+        return "[::1]"
+    return f"[{bind}]" if ":" in bind else bind
+
+
+@deploy("Model service")
+def model_service(stack: Stack, host_name: str, service_name: str) -> None:
+    """
+    One model service: its secrets, its Compose project, its models, and a wait until it serves.
+
+    + stack: the loaded stack
+    + host_name: GPU host (key of ``stack.gpu_hosts``)
+    + service_name: the service's ``name``
+    """
+    gpu = stack.gpu_hosts[host_name]
+    svc = next(s for s in gpu.services if s.name == service_name)
+    directory = project_dir(stack, host_name, svc)
+    secrets = render_service_secrets(stack, host_name, svc)
+    private.file(name=f"{svc.name}: secrets.env", path=secrets.path_on_host,
+                 src=StringIO(secrets.content))  # fmt: skip
+    key_file = None
+    api_key = getattr(svc, "api_key", None)
+    if api_key:
+        key_file = f"{directory}/api-key"  # read by the readiness probe (via stdin, not argv)
+        private.file(name=f"{svc.name}: api key for probes", path=key_file,
+                     src=StringIO(f"{stack.secret(api_key)}\n"))  # fmt: skip
+    compose.stack(
+        name=f"{svc.name}: Compose project",
+        project_dir=directory,
+        compose=render_service_compose(stack, host_name, svc).content,
+    )
+    if isinstance(svc, OllamaService) and svc.models:
+        ollama.models(name=f"{svc.name}: pull models", project_dir=directory, service=svc.name,
+                      models=list(svc.models))  # fmt: skip
+    address = _local_address(stack.service_bind(gpu, svc))
+    for model in svc.served()[:1]:
+        models.servable(
+            name=f"{svc.name}: {model} is servable",
+            url=f"http://{address}:{svc.port}",
+            model=model,
+            service=svc.name,
+            project_dir=directory,
+            api_key_file=key_file,
+            timeout=svc.ready_timeout,
+            # vLLM: one real token. Ollama: listed once pulled. Other servers may serve
+            # embeddings only, so a listing is all that is asked of them.
+            probe="chat" if isinstance(svc, VllmService) else "list",
+        )
+
+
+@deploy("GPU host")
+def gpu_host(stack: Stack, host_name: str) -> None:
+    """
+    Everything a GPU host runs: toolkit (when GPUs are pinned), Docker, the model services.
+
+    + stack: the loaded stack
+    + host_name: key of ``stack.gpu_hosts``
+    """
+    settings = stack.gpu_hosts[host_name]
+    check_gpus(settings)
+    if settings.wants_toolkit:
+        nvidia_toolkit(stack.mirrors)
+    docker_engine(stack.mirrors, nvidia=settings.wants_toolkit)
+    for svc in settings.services:
+        model_service(stack, host_name, svc.name)

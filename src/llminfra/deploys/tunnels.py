@@ -1,0 +1,121 @@
+"""autossh tunnels from a gateway to tunnel-only GPU hosts, and the GPU side that accepts them.
+
+The tunnel key pair is made once on the operator's machine (next to the stack file, in
+``.llminfra/``, like the pinned known_hosts) so the gateway's private key and the GPU hosts'
+authorized_keys line are both known while pyinfra prepares, whatever the host order.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from io import StringIO
+from pathlib import Path
+
+from pyinfra.api import DeployError, deploy
+from pyinfra.operations import files, server, systemd
+from pyinfra.operations.util import any_changed
+
+from llminfra.commands import tunnel_key_options
+from llminfra.model import Stack
+from llminfra.operations import private, ssh
+from llminfra.render import render_known_hosts, render_tunnel_unit
+from llminfra.render.tunnel_unit import TUNNEL_DIR, TUNNEL_KEY, TUNNEL_USER
+
+from ._apt import install
+
+NOLOGIN = "/usr/sbin/nologin"
+
+
+def tunnel_keypair(stack: Stack, gateway: str) -> tuple[str, str]:
+    """(private, public) key text of ``gateway``'s tunnels; generated on first use."""
+    base = stack.source.parent if stack.source else Path.cwd()
+    path = base / ".llminfra" / f"tunnel-{gateway}_ed25519"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        result = subprocess.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"llminfra-tunnel@{gateway}",
+             "-f", str(path)],
+            capture_output=True, text=True,
+        )  # fmt: skip
+        if result.returncode != 0:
+            raise DeployError(f"ssh-keygen for the {gateway} tunnel key failed: {result.stderr}")
+    return path.read_text(), Path(f"{path}.pub").read_text().strip()
+
+
+def _remote_host(bind: str) -> str:
+    return "127.0.0.1" if bind in ("0.0.0.0", "::") else bind
+
+
+@deploy("Tunnel endpoint")
+def tunnel_endpoint(stack: Stack, host_name: str) -> None:
+    """
+    On a tunnel-only GPU host: a no-login user whose only power is forwarding to the ports
+    of this host's services (``restrict``, ``permitopen``, forced ``/bin/false``).
+
+    + stack: the loaded stack
+    + host_name: key of ``stack.gpu_hosts`` (no-op unless its ``reach`` is ``tunnel``)
+    """
+    gpu = stack.gpu_hosts[host_name]
+    gateway = stack.gateway_for(gpu)
+    if gpu.reach != "tunnel" or gateway is None:
+        return
+    user = stack.gateways[gateway].tunnel_user
+    server.user(name="Tunnel login user", user=user, shell=NOLOGIN, create_home=True,
+                system=True)  # fmt: skip
+    targets = [f"{_remote_host(stack.service_bind(gpu, s))}:{s.port}" for s in gpu.services]
+    ssh.authorized_key(
+        name=f"Authorize {gateway}'s tunnel key",
+        user=user,
+        key=tunnel_keypair(stack, gateway)[1],
+        options=tunnel_key_options(targets),
+        path=f"/home/{user}/.ssh/authorized_keys",
+    )
+
+
+@deploy("Tunnels")
+def tunnels(stack: Stack, gateway: str) -> None:
+    """
+    On a gateway: one systemd-managed autossh per tunnelled service, with pinned host keys.
+
+    + stack: the loaded stack
+    + gateway: key of ``stack.gateways``
+
+    A unit is restarted only when its unit file, the key or the pinned host key changed.
+    """
+    wanted = stack.tunnels(gateway)
+    if not wanted:
+        return
+    install("Install autossh", ["autossh", "openssh-client"])
+    server.user(name="autossh user", user=TUNNEL_USER, shell=NOLOGIN, system=True)
+    files.directory(name="Tunnel directory", path=TUNNEL_DIR, user=TUNNEL_USER,
+                    group=TUNNEL_USER, mode="700")  # fmt: skip
+    private_key, public_key = tunnel_keypair(stack, gateway)
+    key = private.file(name="Tunnel private key", path=TUNNEL_KEY, src=StringIO(private_key),
+                       user=TUNNEL_USER, group=TUNNEL_USER)  # fmt: skip
+    files.put(name="Tunnel public key", src=StringIO(public_key + "\n"),
+              dest=f"{TUNNEL_KEY}.pub", mode="644")  # fmt: skip
+    pins = {}
+    for gpu_host in dict.fromkeys(t.gpu_host for t in wanted):
+        known = render_known_hosts(stack, gpu_host)
+        pins[gpu_host] = files.put(name=f"Pin {gpu_host} host key", src=StringIO(known.content),
+                                   dest=known.path_on_host, mode="644")  # fmt: skip
+    units = {t.unit: render_tunnel_unit(stack, t) for t in wanted}
+    written = {
+        name: files.put(
+            name=f"{name}.service", src=StringIO(unit.content), dest=unit.path_on_host, mode="644"
+        )  # fmt: skip
+        for name, unit in units.items()
+    }
+    systemd.daemon_reload(
+        name="systemd daemon-reload (tunnel units)",
+        _if=any_changed(*written.values()),
+    )
+    for tunnel in wanted:
+        systemd.service(
+            name=f"Restart {tunnel.unit}",
+            service=f"{tunnel.unit}.service",
+            restarted=True,
+            _if=any_changed(written[tunnel.unit], key, pins[tunnel.gpu_host]),
+        )
+        systemd.service(name=f"{tunnel.unit} running", service=f"{tunnel.unit}.service",
+                        running=True, enabled=True)  # fmt: skip
