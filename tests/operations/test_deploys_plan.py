@@ -23,16 +23,18 @@ PROD = Path(__file__).parents[2] / "inventory" / "prod.yml"
 SECRETS = ["GPU1_VLLM_KEY", "ONEAPI_SESSION_SECRET", "ONEAPI_ROOT_ACCESS_TOKEN",
            "ONEAPI_ROOT_PASSWORD", "RELAY_SHARED_SECRET", "OPENAI_API_KEY", "ANTHROPIC_API_KEY",
            "GEMINI_API_KEY"]  # fmt: skip
-TRIXIE = "/etc/os-release\nID=debian\nVERSION_ID=\"13\"\nVERSION_CODENAME=trixie\n---"
+TRIXIE = '/etc/os-release\nID=debian\nVERSION_ID="13"\nVERSION_CODENAME=trixie\n---'
 LINUX = {"uname -s": "Linux", "command -v useradd": "/usr/sbin/useradd"}
-TWO_H200 = (Path(__file__).parents[1] / "facts/data/nvidia-smi/h200-x2/nvidia-smi-query.csv")
+TWO_H200 = Path(__file__).parents[1] / "facts/data/nvidia-smi/h200-x2/nvidia-smi-query.csv"
 
 
 @pytest.fixture
 def stack(tmp_path):
     source = tmp_path / "prod.yml"
     shutil.copy(PROD, source)  # tunnel keys get generated beside it, in .llminfra/
-    return load_stack(source, environ={name: f"t-{i}-secret-value" for i, name in enumerate(SECRETS)})
+    return load_stack(
+        source, environ={name: f"t-{i}-secret-value" for i, name in enumerate(SECRETS)}
+    )
 
 
 def prepare(deploy, stack, host_name, responses):

@@ -30,7 +30,7 @@ def test_compose_state_script():
         " printf 'file %s\\n' \"$(sha256sum compose.yaml | cut -c1-64)\";"
         " printf 'stamp %s\\n' \"$(cat .llminfra-config.sha256 2>/dev/null)\";"
         " printf 'config %s\\n' \"$( docker compose config 2>/dev/null"
-        " | sha256sum | cut -c1-64 )\";"
+        ' | sha256sum | cut -c1-64 )";'
         " docker compose config --services 2>/dev/null | sed 's/^/service /';"
         " docker compose ps --all --format json 2>/dev/null | sed 's/^/ps /'"
     )
@@ -70,7 +70,7 @@ def test_model_probe_list_sends_no_request():
 
 def test_model_probe_embeddings():
     assert c.raw(c.model_probe("http://h:1", "e", probe="embeddings")).endswith(
-        " -d '{\"model\":\"e\",\"input\":\"ping\"}' http://h:1/v1/embeddings 2>/dev/null ; echo"
+        ' -d \'{"model":"e","input":"ping"}\' http://h:1/v1/embeddings 2>/dev/null ; echo'
     )
 
 

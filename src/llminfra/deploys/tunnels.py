@@ -60,8 +60,8 @@ def tunnel_endpoint(stack: Stack, host_name: str) -> None:
     if gpu.reach != "tunnel" or gateway is None:
         return
     user = stack.gateways[gateway].tunnel_user
-    server.user(name="Tunnel login user", user=user, shell=NOLOGIN, create_home=True,
-                system=True)  # fmt: skip
+    server.user(name="Tunnel login user", user=user, home=f"/home/{user}", shell=NOLOGIN,
+                create_home=True, system=True)  # fmt: skip
     targets = [f"{_remote_host(stack.service_bind(gpu, s))}:{s.port}" for s in gpu.services]
     ssh.authorized_key(
         name=f"Authorize {gateway}'s tunnel key",
