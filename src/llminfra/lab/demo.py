@@ -1,0 +1,40 @@
+"""`llminfra lab up --deploy`: deploy the whole stack into the lab and show how to use it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from llminfra.model import load_stack
+from llminfra.model.secrets import parse_dotenv
+from llminfra.render import cert_paths
+
+
+def deploy_and_show(repo: Path) -> int:
+    argv = [sys.executable, "-m", "pyinfra", "-y", "inventory/lab.py", "deploys/all.py"]
+    print("$", " ".join(argv[2:]), flush=True)
+    if subprocess.run(argv, cwd=repo).returncode != 0:
+        print("error: the lab deploy failed (see above)", file=sys.stderr)
+        return 1
+    stack = load_stack(repo / "inventory" / "lab.yml")
+    gw_name, gw = next(iter(stack.gateways.items()))
+    tokens = repo / "inventory" / ".llminfra" / f"lab-{gw_name}" / "oneapi-tokens.env"
+    token = parse_dotenv(tokens.read_text()).get("LMI_TOKEN_APPS", "")
+    cert = cert_paths(gw.nginx.tls, gw.nginx.server_name, gw.nginx.server_name).cert
+    local_cert = repo / ".lab" / "gateway.crt"
+    key = gw.ssh.key or ""
+    fetch = ["ssh", "-i", key, "-o", "StrictHostKeyChecking=yes",
+             "-o", f"UserKnownHostsFile={repo / '.lab' / 'known_hosts'}",
+             f"{gw.ssh.user}@{gw.ssh.host}", "cat", cert]
+    local_cert.write_text(subprocess.run(fetch, capture_output=True, text=True, check=True).stdout)
+    print(f"""
+Gateway: https://{gw.ssh.host}/v1   (certificate: {local_cert})
+Token:   stored in {tokens} (LMI_TOKEN_APPS, mode 0600)
+
+  export OPENAI_BASE_URL=https://{gw.ssh.host}/v1 SSL_CERT_FILE={local_cert}
+  export OPENAI_API_KEY=$(grep ^LMI_TOKEN_APPS= {tokens} | cut -d= -f2)
+  python3 -c 'from openai import OpenAI; print(OpenAI().chat.completions.create(
+      model="smollm2:135m", messages=[{{"role": "user", "content": "hi"}}]).choices[0].message.content)'
+""")
+    return 0 if token else 1

@@ -1,0 +1,225 @@
+"""End to end in the lab: deploy everything, verify every hop, re-run with zero changes.
+
+Order matters (pytest runs a module top to bottom): the cold deploy first, the no-change
+re-run last.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import time
+
+import httpx
+import pytest
+
+from llminfra.model import load_stack
+from llminfra.model.secrets import parse_dotenv
+
+from .conftest import REPO, TIMES, changed_ops, run_pyinfra
+
+LAB_YML = REPO / "inventory" / "lab.yml"
+TOKENS = REPO / "inventory" / ".llminfra" / "lab-gw-1" / "oneapi-tokens.env"
+
+
+@pytest.fixture(scope="module")
+def stack(deployed):
+    return load_stack(LAB_YML)
+
+
+def secret_values() -> list[str]:
+    values = parse_dotenv((REPO / "inventory" / "lab.secrets.env").read_text())
+    values.update(parse_dotenv(TOKENS.read_text()) if TOKENS.exists() else {})
+    return [v for v in values.values() if len(v) >= 8]
+
+
+def test_cold_deploy_succeeds_and_leaks_no_secret(deployed):
+    result, output = deployed
+    assert result["results"]["totals"]["error"] == 0
+    for value in secret_values():
+        assert value not in output
+
+
+# -- hosts, verified with testinfra (ssh, pinned host keys) ------------------------------------
+
+def listening(h, port: int) -> set[str]:
+    out = h.check_output(f"ss -Hltn 'sport = :{port}'")
+    return {line.split()[3].rsplit(":", 1)[0] for line in out.splitlines() if line.strip()}
+
+
+def test_gateway_oneapi_admin_port_on_loopback_only(hosts, stack):
+    gw = hosts["gw-1"]
+    assert gw.service("docker").is_running
+    assert listening(gw, 3000) == {"127.0.0.1"}
+    ps = gw.check_output("docker ps --format '{{.Image}} {{.Status}}'")
+    assert "justsong/one-api:lab Up" in ps
+
+
+def test_gateway_secret_files_are_private(hosts, stack):
+    gw = hosts["gw-1"]
+    secrets = gw.file(f"{stack.gateways['gw-1'].oneapi.data_dir}/secrets.env")
+    assert (secrets.mode, secrets.user) == (0o600, "root")
+    compose = gw.file(f"{stack.gateways['gw-1'].oneapi.data_dir}/compose.yaml")
+    for value in secret_values():
+        assert value not in compose.content_string
+
+
+def test_gateway_nginx_serves_tls(hosts):
+    gw = hosts["gw-1"]
+    assert gw.service("nginx").is_running
+    assert listening(gw, 443) - {"0.0.0.0", "*", "[::]"} == set()
+    assert listening(gw, 443)
+
+
+def test_tunnel_listens_only_on_oneapi_network(hosts, stack):
+    gw = hosts["gw-1"]
+    [tunnel] = stack.tunnels("gw-1")
+    assert gw.service(tunnel.unit).is_running
+    assert gw.service(tunnel.unit).is_enabled
+    assert listening(gw, tunnel.local_port) == {tunnel.bind}
+
+
+def test_tunnel_key_is_restricted_on_gpu_host(hosts, stack):
+    gpu2 = hosts["gpu-2"]
+    user = stack.gateways["gw-1"].tunnel_user
+    home = gpu2.user(user).home
+    keys = gpu2.file(f"{home}/.ssh/authorized_keys")
+    assert keys.mode == 0o600
+    line = keys.content_string.strip()
+    assert line.startswith("restrict,")
+    assert 'permitopen="127.0.0.1:11434"' in line
+    assert gpu2.file(f"{home}/.ssh").mode == 0o700
+
+
+def test_tunnel_only_host_binds_model_port_on_loopback(hosts):
+    assert listening(hosts["gpu-2"], 11434) == {"127.0.0.1"}
+
+
+def test_direct_gpu_host_serves_model_port(hosts):
+    gpu1 = hosts["gpu-1"]
+    assert listening(gpu1, 8000)
+    assert "vllm/vllm-openai:lab Up" in gpu1.check_output(
+        "docker ps --format '{{.Image}} {{.Status}}'")
+
+
+def test_relay_config_is_private_and_nginx_runs(hosts):
+    relay = hosts["relay-1"]
+    assert relay.service("nginx").is_running
+    conf = relay.file("/etc/nginx/conf.d/llminfra-relay.conf")
+    assert (conf.mode, conf.user) == (0o600, "root")
+
+
+# -- requests through every hop ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def gateway_client(hosts, stack, tmp_path_factory):
+    """The official openai client, verifying the gateway's certificate."""
+    from openai import OpenAI
+
+    from llminfra.render import cert_paths
+
+    gw = stack.gateways["gw-1"]
+    cert = cert_paths(gw.nginx.tls, gw.nginx.server_name, gw.nginx.server_name).cert
+    ca = tmp_path_factory.mktemp("gw") / "gateway.crt"
+    ca.write_text(hosts["gw-1"].file(cert).content_string)
+    token = parse_dotenv(TOKENS.read_text())["LMI_TOKEN_APPS"]
+    http = httpx.Client(verify=str(ca), timeout=120, trust_env=False)
+    return OpenAI(base_url=f"https://{gw.ssh.host}/v1", api_key=token, http_client=http)
+
+
+def stream_text(client, model: str) -> tuple[str, int, float]:
+    start = time.monotonic()
+    chunks, text = 0, ""
+    stream = client.chat.completions.create(
+        model=model, stream=True, max_tokens=16,
+        messages=[{"role": "user", "content": "Say hello in three words."}])
+    for chunk in stream:
+        if chunk.choices and chunk.choices[0].delta.content:
+            chunks += 1
+            text += chunk.choices[0].delta.content
+    return text, chunks, time.monotonic() - start
+
+
+def test_stream_through_gateway_tunnel_to_gpu2(gateway_client):
+    text, chunks, took = stream_text(gateway_client, "smollm2:135m")
+    print(f"\n[e2e] streamed via tunnel: {chunks} chunks in {took:.2f} s: {text!r}")
+    assert chunks >= 2 and text.strip()
+
+
+def test_request_follows_the_tunnel(gateway_client, hosts, stack):
+    """Stop the tunnel: the gpu-2 model fails; start it: it answers again."""
+    gw = hosts["gw-1"]
+    [tunnel] = stack.tunnels("gw-1")
+    gw.check_output(f"systemctl stop {tunnel.unit}")
+    try:
+        with pytest.raises(Exception):
+            stream_text(gateway_client, "smollm2:135m")
+    finally:
+        gw.check_output(f"systemctl start {tunnel.unit}")
+    deadline = time.monotonic() + 60
+    while listening(gw, tunnel.local_port) != {tunnel.bind} and time.monotonic() < deadline:
+        time.sleep(1)
+    text, chunks, _ = stream_text(gateway_client, "smollm2:135m")
+    assert chunks >= 1
+
+
+def test_stream_through_gateway_to_direct_gpu1(gateway_client):
+    text, chunks, took = stream_text(gateway_client, "smollm2-135m")
+    print(f"\n[e2e] streamed direct: {chunks} chunks in {took:.2f} s: {text!r}")
+    assert chunks >= 2 and text.strip()
+
+
+def test_model_list_is_what_the_inventory_declares(gateway_client, stack):
+    served = {m.id for m in gateway_client.models.list()}
+    declared = {m for spec in stack.channel_specs("gw-1") for m in spec.models}
+    assert served == declared
+
+
+def curl_relay(h, relay_ip: str, path: str, *headers: str) -> tuple[int, str]:
+    args = ["curl", "-sk", "-o", "/tmp/relay.out", "-w", "%{http_code}", "--resolve",
+            f"relay-1.lab:443:{relay_ip}", f"https://relay-1.lab{path}"]
+    for header in headers:
+        args += ["-H", header]
+    code = h.check_output(" ".join(shlex.quote(a) for a in args))
+    return int(code), h.check_output("cat /tmp/relay.out")
+
+
+def test_relay_reaches_upstream_with_sni_host_and_no_client_ip(hosts, lab_state):
+    relay_ip = lab_state.hosts["relay-1"].address
+    code, body = curl_relay(hosts["gw-1"], relay_ip, "/openai/v1/models",
+                            "X-Forwarded-For: 198.51.100.7", "X-Real-IP: 198.51.100.7",
+                            "Forwarded: for=198.51.100.7")
+    assert code == 200, body
+    seen = json.loads(body)
+    assert (seen["host"], seen["sni"], seen["path"]) == ("api.openai.com", "api.openai.com",
+                                                          "/v1/models")
+    for header in ("x-forwarded-for", "x-real-ip", "forwarded"):
+        assert header not in seen["headers"]
+    code, body = curl_relay(hosts["gw-1"], relay_ip, "/claude/v1/messages")
+    assert code == 200 and json.loads(body)["sni"] == "api.anthropic.com"
+
+
+def test_relay_refuses_strangers_and_admits_the_secret(hosts, lab_state, stack):
+    relay_ip = lab_state.hosts["relay-1"].address
+    access = stack.relays["relay-1"].access
+    code, _ = curl_relay(hosts["gpu-1"], relay_ip, "/openai/v1/models")
+    assert code == 403
+    code, _ = curl_relay(hosts["gpu-1"], relay_ip, "/openai/v1/models",
+                         f"{access.header}: wrong-secret")
+    assert code == 403
+    secret = stack.secret(access.shared_secret)
+    code, body = curl_relay(hosts["gpu-1"], relay_ip, "/openai/v1/models",
+                            f"{access.header}: {secret}")
+    assert code == 200
+    assert access.header.lower() not in json.loads(body)["headers"]
+
+
+# -- idempotence: last ---------------------------------------------------------------------------
+
+def test_zz_second_run_reports_zero_changes(deployed):
+    result, output, took = run_pyinfra()
+    TIMES["no-change redeploy (pyinfra all.py)"] = took
+    print(f"\n[e2e] no-change redeploy: {took:.1f} s")
+    assert changed_ops(result) == []
+    assert result["results"]["totals"]["success"] == 0
+    assert result["results"]["totals"]["error"] == 0
