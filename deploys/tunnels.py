@@ -2,9 +2,6 @@
 
 from pyinfra import host
 
-from llminfra.deploys.tunnels import tunnel_endpoint, tunnels
+from llminfra.deploys.tunnels import both_ends
 
-if host.data.get("llminfra_role") == "gateway":
-    tunnels(host.data.llminfra_stack, host.data.llminfra_name)
-elif host.data.get("llminfra_role") == "gpu":
-    tunnel_endpoint(host.data.llminfra_stack, host.data.llminfra_name)
+both_ends(host.data.llminfra_stack, host.data.llminfra_name)

@@ -22,8 +22,12 @@ from llminfra.render import render_known_hosts, render_tunnel_unit
 from llminfra.render.tunnel_unit import TUNNEL_DIR, TUNNEL_KEY, TUNNEL_USER
 
 from ._apt import install
+from ._http import answers
+from ._sync import barrier
+from .gateway import ONEAPI_SERVICE
 
 NOLOGIN = "/usr/sbin/nologin"
+TUNNEL_TIMEOUT = 60
 
 
 def tunnel_keypair(stack: Stack, gateway: str) -> tuple[str, str]:
@@ -35,7 +39,7 @@ def tunnel_keypair(stack: Stack, gateway: str) -> tuple[str, str]:
         result = subprocess.run(
             ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"llminfra-tunnel@{gateway}",
              "-f", str(path)],
-            capture_output=True, text=True,
+            capture_output=True, text=True, check=False,
         )  # fmt: skip
         if result.returncode != 0:
             raise DeployError(f"ssh-keygen for the {gateway} tunnel key failed: {result.stderr}")
@@ -103,7 +107,7 @@ def tunnels(stack: Stack, gateway: str) -> None:
     written = {
         name: files.put(
             name=f"{name}.service", src=StringIO(unit.content), dest=unit.path_on_host, mode="644"
-        )  # fmt: skip
+        )
         for name, unit in units.items()
     }
     systemd.daemon_reload(
@@ -119,3 +123,22 @@ def tunnels(stack: Stack, gateway: str) -> None:
         )
         systemd.service(name=f"{tunnel.unit} running", service=f"{tunnel.unit}.service",
                         running=True, enabled=True)  # fmt: skip
+    data_dir = stack.gateways[gateway].oneapi.data_dir
+    for tunnel in wanted:
+        # Seen from OneAPI's own container: that is where the channels connect from.
+        answers(
+            name=f"{tunnel.unit} answers inside OneAPI",
+            url=f"http://{tunnel.bind}:{tunnel.local_port}/v1/models",
+            what=f"tunnel {tunnel.bind}:{tunnel.local_port} to {tunnel.gpu_host}/{tunnel.service}",
+            project_dir=data_dir, service=ONEAPI_SERVICE, statuses=None, timeout=TUNNEL_TIMEOUT,
+        )
+
+
+def both_ends(stack: Stack, name: str) -> None:
+    """Tunnel endpoints on GPU hosts, then (past a barrier) the tunnels on gateways."""
+    role = stack.role(name)
+    if role == "gpu":
+        tunnel_endpoint(stack, name)
+    barrier(name="Barrier: tunnel endpoints", reached="tunnel endpoints accept the gateway's key")
+    if role == "gateway":
+        tunnels(stack, name)

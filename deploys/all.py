@@ -1,0 +1,7 @@
+"""The whole platform: `pyinfra inventory/prod.py deploys/all.py` (also with --limit)."""
+
+from pyinfra import host
+
+from llminfra.deploys.platform import platform
+
+platform(host.data.llminfra_stack, host.data.llminfra_name)

@@ -1,0 +1,8 @@
+"""OneAPI channels and tokens only: `pyinfra inventory/prod.py deploys/channels.py`."""
+
+from pyinfra import host
+
+from llminfra.deploys.channels import channels
+
+if host.data.get("llminfra_role") == "gateway":
+    channels(host.data.llminfra_stack, host.data.llminfra_name)

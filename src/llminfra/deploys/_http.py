@@ -1,0 +1,88 @@
+"""Wait until an HTTP endpoint answers, seen from the host or from inside a Compose service.
+
+Readiness gates between deploy steps: a no-op when the endpoint already answers, so a
+second run stays at zero changes.
+"""
+
+from __future__ import annotations
+
+from pyinfra import host
+from pyinfra.api import FactBase, QuoteString, StringCommand, operation
+from typing_extensions import override
+
+from llminfra.commands import compose
+
+
+def status_probe(url: str, project_dir: str | None = None, service: str | None = None,
+                 compose_command: str = "docker compose") -> StringCommand:
+    """Print the HTTP status ``url`` answers with (nothing or ``000``: no answer); exit 0.
+
+    On the host: curl. Inside a Compose service: wget (busybox or GNU), which images of
+    OneAPI ship and curl-less images usually have.
+    """
+    if project_dir is None:
+        return StringCommand(
+            "curl -s -o /dev/null -m 5 -w '%{http_code}'", QuoteString(url), "; echo",
+        )  # fmt: skip
+    return StringCommand(
+        "cd", QuoteString(project_dir), "2>/dev/null &&",
+        compose(compose_command, None), "exec -T", QuoteString(service or ""),
+        "wget -S -O /dev/null -T 5", QuoteString(url),
+        "2>&1 | awk '/^ *HTTP\\//{code=$2} END{print code}' || true",
+    )  # fmt: skip
+
+
+def answered(status: str | None, statuses: tuple[str, ...] | None) -> bool:
+    """``statuses`` None: any HTTP answer counts (e.g. a 401 from a keyed model server)."""
+    if not status or status == "000":
+        return False
+    return statuses is None or status in statuses
+
+
+def wait_command(probe: StringCommand, what: str, timeout: int, statuses: tuple[str, ...] | None,
+                 interval: int = 2) -> StringCommand:
+    """Poll ``probe`` until it prints an accepted status, or fail after ``timeout`` s."""
+    accepted = "|".join(statuses) if statuses else "[1-5][0-9][0-9]"
+    message = f"{what} did not answer within {timeout}s"
+    return StringCommand(
+        "end=$(( $(date +%s) +", QuoteString(str(timeout)), "));",
+        "while :; do code=$(", probe, ");",
+        f'case "$code" in {accepted}) exit 0;; esac;',
+        'if [ "$(date +%s)" -ge "$end" ]; then',
+        "printf 'llminfra: %s: %s (last status: %s)\\n' \"$(hostname)\"", QuoteString(message),
+        '"${code:-none}" >&2; exit 1; fi;',
+        "sleep", QuoteString(str(interval)), "; done",
+    )  # fmt: skip
+
+
+class HttpStatus(FactBase[str | None]):
+    """HTTP status ``url`` answers with now (``None``: no answer), from the host or from
+    inside Compose ``service`` of ``project_dir``."""
+
+    @override
+    def command(self, url, project_dir=None, service=None):
+        return status_probe(url, project_dir, service)
+
+    @override
+    def process(self, output):
+        code = "".join(output).strip()
+        return code if code.isdigit() and code != "000" else None
+
+
+@operation()
+def answers(url: str, what: str, project_dir: str | None = None, service: str | None = None,
+            statuses: tuple[str, ...] | None = ("200",), timeout: int = 120):
+    """
+    Wait until ``url`` answers with one of ``statuses`` (``None``: any HTTP status).
+
+    + url: the URL to probe
+    + what: named in the error on timeout
+    + project_dir, service: probe from inside this Compose service instead of the host
+    + statuses: accepted HTTP statuses
+    + timeout: seconds to wait
+    """
+    status = host.get_fact(HttpStatus, url=url, project_dir=project_dir, service=service)
+    if answered(status, statuses):
+        host.noop(f"{what} answers ({status})")
+        return
+    yield wait_command(status_probe(url, project_dir, service), what, timeout, statuses)

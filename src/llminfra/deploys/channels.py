@@ -1,0 +1,25 @@
+"""OneAPI channels and tokens, reconciled through the gateway's admin API."""
+
+from __future__ import annotations
+
+from pyinfra.api import DeployError, deploy
+
+from llminfra.model import Stack
+from llminfra.operations import oneapi
+
+
+@deploy("OneAPI channels")
+def channels(stack: Stack, gateway: str, prune: bool = False) -> None:
+    """
+    Channels (model services, relays) and tokens of one gateway, as the stack declares them.
+
+    + stack: the loaded stack (its source file is handed to ``llminfra channels``)
+    + gateway: key of ``stack.gateways``
+    + prune: delete managed objects no longer declared
+
+    Runs after OneAPI answers and the tunnels are up, so each channel's test reaches it.
+    """
+    if stack.source is None:
+        raise DeployError("channels: the stack was not loaded from a file")
+    oneapi.objects(name="Channels and tokens", stack_file=str(stack.source), gateway=gateway,
+                   prune=prune)  # fmt: skip

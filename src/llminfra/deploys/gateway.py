@@ -1,0 +1,71 @@
+"""The gateway: Docker, OneAPI under Compose on loopback, Nginx with TLS in front of it."""
+
+from __future__ import annotations
+
+import posixpath
+from io import StringIO
+
+from pyinfra.api import deploy
+
+from llminfra.model import Stack
+from llminfra.operations import compose, private
+from llminfra.render import (
+    cert_paths,
+    render_gateway_nginx,
+    render_oneapi_compose,
+    render_oneapi_secrets,
+)
+from llminfra.render.nginx_common import loopback_for
+from llminfra.render.nginx_gateway import gateway_view
+
+from ._http import answers
+from ._tls import ip_literals
+from .docker import docker_engine
+from .nginx import nginx_site
+
+ONEAPI_SERVICE = "oneapi"  # the service name in templates/compose/oneapi.yaml.j2
+ONEAPI_START_TIMEOUT = 180
+
+
+def oneapi_status_url(stack: Stack, gateway: str) -> str:
+    oa = stack.gateways[gateway].oneapi
+    return f"http://{loopback_for(oa.admin_bind)}:{oa.admin_port}/api/status"
+
+
+@deploy("OneAPI")
+def oneapi(stack: Stack, gateway: str) -> None:
+    """
+    OneAPI's Compose project in ``oneapi.data_dir`` (its data stays there across redeploys),
+    secrets in 0600 env files, and a wait until ``/api/status`` answers on the admin port.
+
+    + stack: the loaded stack
+    + gateway: key of ``stack.gateways``
+    """
+    oa = stack.gateways[gateway].oneapi
+    for secret in render_oneapi_secrets(stack, gateway):
+        private.file(name=f"OneAPI {posixpath.basename(secret.path_on_host)}",
+                     path=secret.path_on_host, src=StringIO(secret.content))  # fmt: skip
+    compose.stack(name="OneAPI Compose project", project_dir=oa.data_dir,
+                  compose=render_oneapi_compose(stack, gateway).content)  # fmt: skip
+    answers(name="OneAPI answers /api/status", url=oneapi_status_url(stack, gateway),
+            what="OneAPI /api/status", timeout=ONEAPI_START_TIMEOUT)  # fmt: skip
+
+
+@deploy("Gateway")
+def gateway(stack: Stack, gateway: str) -> None:
+    """
+    Docker, OneAPI and the TLS edge of one gateway (tunnels and channels are separate deploys,
+    run after the GPU hosts and relays they point at).
+
+    + stack: the loaded stack
+    + gateway: key of ``stack.gateways``
+    """
+    gw = stack.gateways[gateway]
+    docker_engine(stack.mirrors)
+    oneapi(stack, gateway)
+    site = gateway_view(stack, gateway)
+    nginx_site(
+        render_gateway_nginx(stack, gateway), gw.nginx.tls,
+        {site.server_name: cert_paths(gw.nginx.tls, site.server_name, site.server_name)},
+        ip_literals(gw.ssh.host),
+    )

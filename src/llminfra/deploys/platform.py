@@ -1,0 +1,37 @@
+"""The whole platform, in dependency order, for whatever host pyinfra is on.
+
+pyinfra runs a deploy op by op across all hosts, but across hosts only by each op's position in
+its host's list (see ``_sync``). The barriers below make the order hold across hosts: model
+services and relays first, then OneAPI and the tunnel endpoints, then the tunnels and finally
+the channels that point at all of them.
+"""
+
+from __future__ import annotations
+
+from llminfra.model import Stack
+
+from ._sync import barrier
+from .channels import channels
+from .gateway import gateway
+from .gpu import gpu_host
+from .relay import relay
+from .tunnels import tunnel_endpoint, tunnels
+
+
+def platform(stack: Stack, name: str) -> None:
+    """Everything host ``name`` runs, given its role in ``stack``."""
+    role = stack.role(name)
+    if role == "gpu":
+        gpu_host(stack, name)
+    if role == "relay":
+        relay(stack, name)
+    barrier(name="Barrier: model services and relays", reached="model services serve, relays run")
+    if role == "gateway":
+        gateway(stack, name)
+    if role == "gpu":
+        tunnel_endpoint(stack, name)
+    barrier(name="Barrier: OneAPI and tunnel endpoints", reached="OneAPI answers, "
+            "tunnel endpoints accept the gateway's key")  # fmt: skip
+    if role == "gateway":
+        tunnels(stack, name)
+        channels(stack, name)
