@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Annotated
 
@@ -45,3 +46,13 @@ Name = Annotated[str, AfterValidator(_check_name)]
 SecretName = Annotated[str, AfterValidator(_check_secret)]
 AbsPath = Annotated[str, AfterValidator(_check_abs)]
 Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+def check_cidrs(values: list[str], example: str = "") -> list[str]:
+    """Every entry parses as an IPv4/IPv6 network (host bits allowed, as allow-lists write them)."""
+    for i, cidr in enumerate(values):
+        try:
+            ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            raise ValueError(f"entry {i}: {cidr!r} is not a CIDR{example}") from None
+    return values

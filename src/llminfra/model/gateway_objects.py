@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import SecretName, Strict
+from .base import SecretName, Strict, check_cidrs
 
 CHANNEL_TYPES = {"openai": 1, "anthropic": 14, "gemini": 24, "openai-compatible": 50}
 TOKEN_NAME_MAX = 26  # OneAPI caps names at 30 bytes and we prefix "lmi/"
@@ -64,14 +64,7 @@ class Token(Strict):
     @field_validator("subnets")
     @classmethod
     def _subnets(cls, value: list[str]) -> list[str]:
-        import ipaddress
-
-        for i, cidr in enumerate(value):
-            try:
-                ipaddress.ip_network(cidr, strict=False)
-            except ValueError:
-                raise ValueError(f"entry {i}: {cidr!r} is not a CIDR") from None
-        return value
+        return check_cidrs(value)
 
     @property
     def expired_time(self) -> int:

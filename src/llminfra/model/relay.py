@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import Port, SecretName, Strict
+from .base import Port, SecretName, Strict, check_cidrs
 from .ssh import SshSettings
 from .tls import TlsSettings
 
@@ -50,12 +49,7 @@ class RelayAccess(Strict):
     @field_validator("allow_cidrs")
     @classmethod
     def _cidrs(cls, value: list[str]) -> list[str]:
-        for i, cidr in enumerate(value):
-            try:
-                ipaddress.ip_network(cidr, strict=False)
-            except ValueError:
-                raise ValueError(f"entry {i}: {cidr!r} is not a CIDR (e.g. 203.0.113.0/24)") from None
-        return value
+        return check_cidrs(value, " (e.g. 203.0.113.0/24)")
 
     @model_validator(mode="after")
     def _closed(self) -> RelayAccess:
