@@ -38,10 +38,9 @@ def lab_state():
         down(REPO)
 
 
-def run_pyinfra(*extra: str) -> tuple[dict, str, float]:
+def run_pyinfra(*extra: str, inventory: str = "inventory/lab.py") -> tuple[dict, str, float]:
     """`pyinfra -y --json inventory/lab.py deploys/all.py`; returns (json, stderr, seconds)."""
-    argv = [sys.executable, "-m", "pyinfra", "-y", "--json", "inventory/lab.py",
-            "deploys/all.py", *extra]
+    argv = [sys.executable, "-m", "pyinfra", "-y", "--json", inventory, "deploys/all.py", *extra]
     start = time.monotonic()
     proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=2400)
     took = time.monotonic() - start
@@ -49,6 +48,14 @@ def run_pyinfra(*extra: str) -> tuple[dict, str, float]:
         raise AssertionError(f"pyinfra failed ({proc.returncode}):\n{proc.stderr[-6000:]}\n"
                              f"{proc.stdout[-3000:]}")
     return json.loads(proc.stdout), proc.stderr + proc.stdout, took
+
+
+def changed_by_host(result: dict) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for op in result["results"]["operations"]:
+        for name in op["success"]:
+            out.setdefault(name, []).append(op["name"])
+    return out
 
 
 def changed_ops(result: dict) -> list[str]:

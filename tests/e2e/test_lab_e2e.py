@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import ssl
 import time
 
 import httpx
@@ -16,7 +17,9 @@ import pytest
 from llminfra.model import load_stack
 from llminfra.model.secrets import parse_dotenv
 
-from .conftest import REPO, TIMES, changed_ops, run_pyinfra
+import yaml
+
+from .conftest import REPO, TIMES, changed_by_host, changed_ops, run_pyinfra
 
 LAB_YML = REPO / "inventory" / "lab.yml"
 TOKENS = REPO / "inventory" / ".llminfra" / "lab-gw-1" / "oneapi-tokens.env"
@@ -123,7 +126,8 @@ def gateway_client(hosts, stack, tmp_path_factory):
     ca = tmp_path_factory.mktemp("gw") / "gateway.crt"
     ca.write_text(hosts["gw-1"].file(cert).content_string)
     token = parse_dotenv(TOKENS.read_text())["LMI_TOKEN_APPS"]
-    http = httpx.Client(verify=str(ca), timeout=120, trust_env=False)
+    http = httpx.Client(verify=ssl.create_default_context(cafile=str(ca)), timeout=120,
+                        trust_env=False)
     return OpenAI(base_url=f"https://{gw.ssh.host}/v1", api_key=token, http_client=http)
 
 
@@ -212,6 +216,40 @@ def test_relay_refuses_strangers_and_admits_the_secret(hosts, lab_state, stack):
                             f"{access.header}: {secret}")
     assert code == 200
     assert access.header.lower() not in json.loads(body)["headers"]
+
+
+# -- targeted redeploy -----------------------------------------------------------------------------
+
+def retargeted_inventory(tmp_path, port: int):
+    """A copy of the lab inventory with gpu-2's Ollama on another port, sharing the lab's
+    secrets and OneAPI state (so only the change itself differs)."""
+    inv = tmp_path / "inventory"
+    inv.mkdir()
+    (inv / ".llminfra").symlink_to(REPO / "inventory" / ".llminfra")
+    (inv / "lab.secrets.env").symlink_to(REPO / "inventory" / "lab.secrets.env")
+    data = yaml.safe_load(LAB_YML.read_text())
+    data["gpu_hosts"]["gpu-2"]["services"][0]["port"] = port
+    (inv / "lab.yml").write_text(yaml.safe_dump(data, sort_keys=False))
+    (inv / "lab.py").write_text((REPO / "inventory" / "lab.py").read_text())
+    return str(inv / "lab.py")
+
+
+def test_limit_to_gpu_host_and_gateway_follows_a_port_change(tmp_path, hosts, gateway_client):
+    moved = retargeted_inventory(tmp_path, 11500)
+    result, _, took = run_pyinfra("--limit", "gpu-2", "--limit", "gw-1", inventory=moved)
+    TIMES["targeted redeploy (--limit gpu-2 --limit gw-1)"] = took
+    changed = changed_by_host(result)
+    print(f"\n[e2e] targeted redeploy {took:.1f} s, changed: {changed}")
+    assert set(changed) == {"gpu-2", "gw-1"}
+    assert listening(hosts["gpu-2"], 11500) == {"127.0.0.1"}
+    assert 'permitopen="127.0.0.1:11500"' in hosts["gpu-2"].file(
+        f"{hosts['gpu-2'].user('llminfra-tunnel').home}/.ssh/authorized_keys").content_string
+    text, chunks, _ = stream_text(gateway_client, "smollm2:135m")
+    assert chunks >= 1
+    # back to the inventory as committed; only gpu-2 and gw-1 change again
+    result, _, _ = run_pyinfra("--limit", "gpu-2", "--limit", "gw-1")
+    assert set(changed_by_host(result)) == {"gpu-2", "gw-1"}
+    assert listening(hosts["gpu-2"], 11434) == {"127.0.0.1"}
 
 
 # -- idempotence: last ---------------------------------------------------------------------------
