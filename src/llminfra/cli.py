@@ -41,7 +41,7 @@ def cmd_reference(args: argparse.Namespace) -> int:
 def cmd_lab(args: argparse.Namespace) -> int:
     from .lab.__main__ import main as lab_main
 
-    argv = [args.action, "--repo", args.repo] + (["--remove-images"] if args.remove_images else [])
+    argv = [args.action, "--repo", str(Path(args.repo).resolve())] + (["--remove-images"] if args.remove_images else [])
     code = lab_main(argv)
     if code == 0 and args.action == "up" and args.deploy:
         from .lab.demo import deploy_and_show

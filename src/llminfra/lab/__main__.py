@@ -10,7 +10,8 @@ from llminfra.lab import LabError, down, up
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="llminfra lab")
     parser.add_argument("action", choices=["up", "down"])
-    parser.add_argument("--repo", type=Path, default=Path.cwd(), help="repository root")
+    parser.add_argument("--repo", type=lambda p: Path(p).resolve(), default=Path.cwd(),
+                        help="repository root")
     parser.add_argument("--remove-images", action="store_true", help="down: also remove images")
     args = parser.parse_args(argv)
     try:

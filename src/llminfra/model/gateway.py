@@ -60,6 +60,7 @@ class OneApiSettings(Strict):
 
     @property
     def tunnel_bind(self) -> str:
+        """First host address of OneAPI's network: the bridge's own address on the gateway."""
         return str(next(ipaddress.ip_network(self.network_subnet).hosts()))
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -111,13 +112,13 @@ class Stack(Strict):
             if gw_name is None or gw_name not in self.gateways:
                 continue
             gw = self.gateways[gw_name]
+            bind = gw.oneapi.tunnel_bind
             for svc in gpu.services:
                 offset = offsets.get(gw_name, 0)
                 offsets[gw_name] = offset + 1
                 port = svc.tunnel_port or gw.tunnel_port_base + offset
                 if gateway is None or gateway == gw_name:
-                    result.append(Tunnel(gw_name, host_name, svc.name, gw.oneapi.tunnel_bind,
-                                         port, svc.port))
+                    result.append(Tunnel(gw_name, host_name, svc.name, bind, port, svc.port))
         return result
 
     def service_bind(self, gpu: GpuHost, svc: ServiceBase) -> str:
@@ -125,12 +126,13 @@ class Stack(Strict):
             return svc.bind
         return "127.0.0.1" if gpu.reach == "tunnel" else "0.0.0.0"
 
-    def service_url(self, gateway: str, host_name: str, svc: ServiceBase) -> str | None:
+    def service_url(self, gateway: str, host_name: str, svc: ServiceBase,
+                    tunnels: list[Tunnel] | None = None) -> str | None:
         """Base URL (with /v1) of a service as OneAPI's container on `gateway` sees it."""
         gpu = self.gpu_hosts[host_name]
         if gpu.reach == "direct":
             return f"http://{gpu.service_address}:{svc.port}/v1"
-        for t in self.tunnels(gateway):
+        for t in self.tunnels(gateway) if tunnels is None else tunnels:
             if t.gpu_host == host_name and t.service == svc.name:
                 return f"http://{t.bind}:{t.local_port}/v1"
         return None
@@ -149,9 +151,11 @@ class Stack(Strict):
 
     def channel_specs(self, gateway: str) -> list[ChannelSpec]:
         specs: list[ChannelSpec] = []
+        tunnels = self.tunnels(gateway)
         for host_name, gpu in self.gpu_hosts.items():
+            mine = [t for t in tunnels if t.gpu_host == host_name]
             for i, svc in enumerate(gpu.services):
-                url = self.service_url(gateway, host_name, svc)
+                url = self.service_url(gateway, host_name, svc, mine)
                 if url is None:
                     continue
                 opts = svc.channel
@@ -180,9 +184,10 @@ class Stack(Strict):
 
         def walk(obj: object, loc: tuple[object, ...]) -> None:
             if isinstance(obj, Strict):
-                for key, info in type(obj).model_fields.items():
+                secret_keys = _secret_fields(type(obj))
+                for key in type(obj).model_fields:
                     value = getattr(obj, key)
-                    if value is not None and _is_secret_field(info):
+                    if value is not None and key in secret_keys:
                         found.append((loc + (key,), value))
                     else:
                         walk(value, loc + (key,))
@@ -195,6 +200,11 @@ class Stack(Strict):
 
         walk(self, ())
         return found
+
+
+@functools.cache
+def _secret_fields(model: type[Strict]) -> frozenset[str]:
+    return frozenset(k for k, info in model.model_fields.items() if _is_secret_field(info))
 
 
 def _is_secret_field(info: object) -> bool:
