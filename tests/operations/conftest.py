@@ -1,36 +1,16 @@
-"""Run llminfra ops for real against @local through pyinfra's API (prepare + execute)."""
+"""What the real-run op tests need: binaries on PATH, loopback HTTP servers, a Docker engine
+with Compose, an image."""
 
 from __future__ import annotations
 
+import http.server
 import os
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
-from pyinfra.api import Config, Inventory, State
-from pyinfra.api.connect import connect_all
-from pyinfra.api.exceptions import PyinfraError
-from pyinfra.api.operation import add_op
-from pyinfra.api.operations import run_ops
-
-
-def _apply(op, **kwargs):
-    """Prepare and execute one op on @local; return its OperationMeta."""
-    inventory = Inventory((["@local"], {}))
-    state = State(inventory, Config())
-    connect_all(state)
-    meta = add_op(state, op, **kwargs)[inventory.get_host("@local")]
-    try:
-        run_ops(state)
-    except PyinfraError:
-        pass  # a failed op is reported through meta.did_error()
-    return meta
-
-
-@pytest.fixture
-def apply():
-    return _apply
 
 
 def _need(tool: str) -> str:
@@ -46,6 +26,22 @@ def _need(tool: str) -> str:
 @pytest.fixture
 def need():
     return _need
+
+
+@pytest.fixture
+def serve():
+    """Start an HTTP server for a handler class on a free loopback port; stopped at teardown."""
+    servers = []
+
+    def _serve(handler: type[http.server.BaseHTTPRequestHandler]) -> http.server.HTTPServer:
+        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        servers.append(httpd)
+        return httpd
+
+    yield _serve
+    for httpd in servers:
+        httpd.shutdown()
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ import http.server
 import json
 import os
 import subprocess
-import threading
 import time
 
 import pytest
@@ -55,16 +54,14 @@ class Stub(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def server(tmp_path, need):
+def server(tmp_path, need, serve):
     need("curl")
     Stub.ready_at = 0.0
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Stub)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    httpd = serve(Stub)
     key_file = tmp_path / "api-key"
     key_file.write_text(KEY + "\n")
     key_file.chmod(0o600)
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", str(key_file)
-    httpd.shutdown()
+    return f"http://127.0.0.1:{httpd.server_address[1]}", str(key_file)
 
 
 def test_servable_is_a_noop(server, apply):

@@ -11,7 +11,6 @@ import http.server
 import os
 import socket
 import subprocess
-import threading
 import time
 import urllib.request
 
@@ -48,11 +47,8 @@ class Hello(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def upstream():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hello)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server.server_address[1]
-    server.shutdown()
+def upstream(serve):
+    return serve(Hello).server_address[1]
 
 
 @pytest.fixture

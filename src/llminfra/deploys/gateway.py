@@ -9,6 +9,7 @@ from pyinfra.api import deploy
 
 from llminfra.model import Stack
 from llminfra.operations import compose, private
+from llminfra.operations.http import answers
 from llminfra.render import (
     cert_paths,
     render_gateway_nginx,
@@ -18,7 +19,6 @@ from llminfra.render import (
 from llminfra.render.nginx_common import loopback_for
 from llminfra.render.nginx_gateway import gateway_view
 
-from ._http import answers
 from ._tls import ip_literals
 from .docker import docker_engine
 from .nginx import nginx_site

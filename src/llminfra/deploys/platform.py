@@ -1,16 +1,16 @@
 """The whole platform, in dependency order, for whatever host pyinfra is on.
 
 pyinfra runs a deploy op by op across all hosts, but across hosts only by each op's position in
-its host's list (see ``_sync``). The barriers below make the order hold across hosts: model
-services and relays first, then OneAPI and the tunnel endpoints, then the tunnels and finally
-the channels that point at all of them.
+its host's list (see ``llminfra.operations.sync``). The barriers below make the order hold across
+hosts: model services and relays first, then OneAPI and the tunnel endpoints, then the tunnels
+and finally the channels that point at all of them.
 """
 
 from __future__ import annotations
 
 from llminfra.model import Stack
+from llminfra.operations.sync import barrier
 
-from ._sync import barrier
 from .channels import channels
 from .gateway import gateway
 from .gpu import gpu_host

@@ -18,12 +18,12 @@ from pyinfra.operations.util import any_changed
 from llminfra.commands import tunnel_key_options
 from llminfra.model import Stack
 from llminfra.operations import private, ssh
+from llminfra.operations.http import answers
+from llminfra.operations.sync import barrier
 from llminfra.render import render_known_hosts, render_tunnel_unit
 from llminfra.render.tunnel_unit import TUNNEL_DIR, TUNNEL_KEY, TUNNEL_USER
 
 from ._apt import install
-from ._http import answers
-from ._sync import barrier
 from .gateway import ONEAPI_SERVICE
 
 NOLOGIN = "/usr/sbin/nologin"

@@ -1,17 +1,13 @@
-"""The deploys' own ops, executed for real on this machine (openssl, curl, a local server)."""
+"""tls ops executed for real on this machine (openssl, a local TLS handshake)."""
 
 from __future__ import annotations
 
-import http.server
 import socket
 import threading
-import time
 
-import pytest
 from cryptography import x509
 
-from llminfra.deploys._http import answers
-from llminfra.deploys._tls import self_signed
+from llminfra.operations.tls import self_signed
 
 
 def _sans(path) -> set[str]:
@@ -69,69 +65,3 @@ def test_self_signed_cert_verifies_by_ip(apply, need, tmp_path):
         ) as tls:
             assert tls.version() in ("TLSv1.2", "TLSv1.3")
         thread.join(5)
-
-
-class _Status(http.server.BaseHTTPRequestHandler):
-    code = 200
-
-    def do_GET(self):
-        self.send_response(self.code)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def server():
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Status)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield httpd
-    httpd.shutdown()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_answers_is_a_noop_when_up(apply, need, server):
-    need("curl")
-    meta = apply(answers, url=f"http://127.0.0.1:{server.server_port}/", what="local")
-    assert not meta.did_change() and not meta.did_error()
-
-
-def test_answers_waits_for_a_late_server(apply, need):
-    need("curl")
-    port = _free_port()
-    late = http.server.ThreadingHTTPServer(("127.0.0.1", port), _Status, bind_and_activate=False)
-
-    def start_later():
-        time.sleep(3)
-        late.server_bind()
-        late.server_activate()
-        late.serve_forever()
-
-    threading.Thread(target=start_later, daemon=True).start()
-    try:
-        started = time.monotonic()
-        meta = apply(answers, url=f"http://127.0.0.1:{port}/", what="late", timeout=30)
-        assert meta.did_change() and not meta.did_error()
-        assert time.monotonic() - started >= 2
-    finally:
-        late.shutdown()
-
-
-def test_answers_fails_after_timeout_on_wrong_status(apply, need, server):
-    need("curl")
-    _Status.code = 503
-    try:
-        meta = apply(answers, url=f"http://127.0.0.1:{server.server_port}/", what="busy",
-                     timeout=3)  # fmt: skip
-        assert meta.did_error()
-        any_status = apply(answers, url=f"http://127.0.0.1:{server.server_port}/",
-                           what="busy", statuses=None)  # fmt: skip
-        assert not any_status.did_change() and not any_status.did_error()
-    finally:
-        _Status.code = 200

@@ -7,29 +7,9 @@ second run stays at zero changes.
 from __future__ import annotations
 
 from pyinfra import host
-from pyinfra.api import FactBase, QuoteString, StringCommand, operation
-from typing_extensions import override
+from pyinfra.api import QuoteString, StringCommand, operation
 
-from llminfra.commands import compose
-
-
-def status_probe(url: str, project_dir: str | None = None, service: str | None = None,
-                 compose_command: str = "docker compose") -> StringCommand:
-    """Print the HTTP status ``url`` answers with (nothing or ``000``: no answer); exit 0.
-
-    On the host: curl. Inside a Compose service: wget (busybox or GNU), which images of
-    OneAPI ship and curl-less images usually have.
-    """
-    if project_dir is None:
-        return StringCommand(
-            "curl -s -o /dev/null -m 5 -w '%{http_code}'", QuoteString(url), "; echo",
-        )  # fmt: skip
-    return StringCommand(
-        "cd", QuoteString(project_dir), "2>/dev/null &&",
-        compose(compose_command, None), "exec -T", QuoteString(service or ""),
-        "wget -S -O /dev/null -T 5", QuoteString(url),
-        "2>&1 | awk '/^ *HTTP\\//{code=$2} END{print code}' || true",
-    )  # fmt: skip
+from llminfra.facts.http import HttpStatus, status_probe
 
 
 def answered(status: str | None, statuses: tuple[str, ...] | None) -> bool:
@@ -53,20 +33,6 @@ def wait_command(probe: StringCommand, what: str, timeout: int, statuses: tuple[
         '"${code:-none}" >&2; exit 1; fi;',
         "sleep", QuoteString(str(interval)), "; done",
     )  # fmt: skip
-
-
-class HttpStatus(FactBase[str | None]):
-    """HTTP status ``url`` answers with now (``None``: no answer), from the host or from
-    inside Compose ``service`` of ``project_dir``."""
-
-    @override
-    def command(self, url, project_dir=None, service=None):
-        return status_probe(url, project_dir, service)
-
-    @override
-    def process(self, output):
-        code = "".join(output).strip()
-        return code if code.isdigit() and code != "000" else None
 
 
 @operation()
