@@ -22,6 +22,7 @@ import yaml
 from .conftest import REPO, TIMES, changed_by_host, changed_ops, run_pyinfra
 
 LAB_YML = REPO / "inventory" / "lab.yml"
+UPSTREAM_REPLY = "Hello from the lab upstream."
 TOKENS = REPO / "inventory" / ".llminfra" / "lab-gw-1" / "oneapi-tokens.env"
 
 
@@ -179,8 +180,13 @@ def test_model_list_is_what_the_inventory_declares(gateway_client, stack):
     assert served == declared
 
 
-def curl_relay(h, relay_ip: str, path: str, *headers: str) -> tuple[int, str]:
-    args = ["curl", "-sk", "-o", "/tmp/relay.out", "-w", "%{http_code}", "--resolve",
+TRUST = "/opt/llminfra/oneapi/trust/extra-ca.pem"  # the lab CA, as deployed for OneAPI
+
+
+def curl_relay(h, relay_ip: str, path: str, *headers: str, verify: bool = False
+               ) -> tuple[int, str]:
+    tls = ["--cacert", TRUST] if verify else ["-k"]
+    args = ["curl", "-s", *tls, "-o", "/tmp/relay.out", "-w", "%{http_code}", "--resolve",
             f"relay-1.lab:443:{relay_ip}", f"https://relay-1.lab{path}"]
     for header in headers:
         args += ["-H", header]
@@ -192,7 +198,7 @@ def test_relay_reaches_upstream_with_sni_host_and_no_client_ip(hosts, lab_state)
     relay_ip = lab_state.hosts["relay-1"].address
     code, body = curl_relay(hosts["gw-1"], relay_ip, "/openai/v1/models",
                             "X-Forwarded-For: 198.51.100.7", "X-Real-IP: 198.51.100.7",
-                            "Forwarded: for=198.51.100.7")
+                            "Forwarded: for=198.51.100.7", verify=True)
     assert code == 200, body
     seen = json.loads(body)
     assert (seen["host"], seen["sni"], seen["path"]) == ("api.openai.com", "api.openai.com",
@@ -216,6 +222,16 @@ def test_relay_refuses_strangers_and_admits_the_secret(hosts, lab_state, stack):
                             f"{access.header}: {secret}")
     assert code == 200
     assert access.header.lower() not in json.loads(body)["headers"]
+
+
+def test_chat_through_gateway_and_relay_to_provider(gateway_client):
+    """Client -> gateway Nginx -> OneAPI -> relay (TLS verified with the trusted lab CA)
+    -> the provider stand-in."""
+    reply = gateway_client.chat.completions.create(
+        model="gpt-4o-mini", max_tokens=8, messages=[{"role": "user", "content": "ping"}])
+    assert reply.choices[0].message.content == UPSTREAM_REPLY
+    text, chunks, _ = stream_text(gateway_client, "gpt-4o-mini")
+    assert text == UPSTREAM_REPLY and chunks >= 1
 
 
 # -- targeted redeploy -----------------------------------------------------------------------------

@@ -124,6 +124,15 @@ CASES = [
      "reservations set it); pin GPUs with gpus only"),
     ("tunnel_host_key_required", lambda d: d["gpu_hosts"]["gpu-2"]["ssh"].pop("host_key"),
      "gpu-2: ssh/host_key: required for reach: tunnel (the gateway's tunnel pins the host key)"),
+    ("tls_file_missing", lambda d: d["gateways"]["gw-1"]["nginx"].update(
+        tls={"mode": "files", "cert_file": "/nonexistent/gw.crt", "key_file": "/etc/hostname"}),
+     "gw-1: nginx/tls/cert_file: /nonexistent/gw.crt does not exist"),
+    ("trust_ca_missing", lambda d: d["gateways"]["gw-1"]["oneapi"].update(
+        trust_ca_files=["/nonexistent/ca.pem"]),
+     "gw-1: oneapi/trust_ca_files/0: /nonexistent/ca.pem does not exist"),
+    ("trust_ca_not_pem", lambda d: d["gateways"]["gw-1"]["oneapi"].update(
+        trust_ca_files=["/etc/hostname"]),
+     "gw-1: oneapi/trust_ca_files/0: /etc/hostname holds no PEM certificate"),
     ("top_level_unknown", lambda d: d.update(hostz={}),
      "hostz: unknown key"),
 ]
@@ -195,3 +204,11 @@ def test_relay_secret_charset(base, secrets):
         parse_stack(base, environ=secrets)
     assert info.value.lines == ["relay-1: access/shared_secret: secret RELAY_KEY may only hold "
                                 "letters, digits and -_.+/= (it is compared inside the Nginx config)"]
+
+
+def test_local_files_are_relative_to_the_stack_file(base, secrets, tmp_path):
+    (tmp_path / "certs").mkdir()
+    (tmp_path / "certs" / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\nx\n")
+    base["gateways"]["gw-1"]["oneapi"]["trust_ca_files"] = ["certs/ca.pem"]
+    stack = parse_stack(base, source=tmp_path / "t.yml", environ=secrets)
+    assert stack.gateways["gw-1"].oneapi.trust_ca_files == [str(tmp_path / "certs" / "ca.pem")]

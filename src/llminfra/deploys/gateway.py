@@ -6,6 +6,7 @@ import posixpath
 from io import StringIO
 
 from pyinfra.api import deploy
+from pyinfra.operations import files
 
 from llminfra.model import Stack
 from llminfra.operations import compose, private
@@ -15,6 +16,7 @@ from llminfra.render import (
     render_gateway_nginx,
     render_oneapi_compose,
     render_oneapi_secrets,
+    trust_bundle,
 )
 from llminfra.render.nginx_common import loopback_for
 from llminfra.render.nginx_gateway import gateway_view
@@ -45,6 +47,10 @@ def oneapi(stack: Stack, gateway: str) -> None:
     for secret in render_oneapi_secrets(stack, gateway):
         private.file(name=f"OneAPI {posixpath.basename(secret.path_on_host)}",
                      path=secret.path_on_host, src=StringIO(secret.content))  # fmt: skip
+    trust = trust_bundle(stack, gateway)
+    if trust:
+        files.put(name="OneAPI extra CA certificates", src=StringIO(trust.content),
+                  dest=trust.path_on_host, mode="644", create_remote_dir=True)  # fmt: skip
     compose.stack(name="OneAPI Compose project", project_dir=oa.data_dir,
                   compose=render_oneapi_compose(stack, gateway).content)  # fmt: skip
     answers(name="OneAPI answers /api/status", url=oneapi_status_url(stack, gateway),

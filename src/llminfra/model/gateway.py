@@ -40,6 +40,11 @@ class OneApiSettings(Strict):
     root_password: SecretName = Field(description="Secret that replaces root's default password.")
     sync_frequency: int = Field(60, ge=1, description="SYNC_FREQUENCY seconds (with Redis).")
     env: dict[str, str] = Field({}, description="Extra non-secret environment for OneAPI.")
+    trust_ca_files: list[str] = Field(
+        [], description="PEM CA certificates on the operator's machine (relative to the stack "
+        "file) that OneAPI trusts besides the system CAs, e.g. a private CA signing relay "
+        "certificates. Mounted into /etc/ssl/certs of the container."
+    )
 
     @field_validator("network_subnet")
     @classmethod

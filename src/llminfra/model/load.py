@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from .errors import StackError, line
 from .secrets import Secrets
 from .stack import Stack
-from .validate import check_secrets, check_stack
+from .validate import check_local_files, check_secrets, check_stack
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -61,6 +61,22 @@ def pydantic_lines(exc: ValidationError) -> list[str]:
     return out
 
 
+def _local(base: Path, value: str) -> str:
+    path = Path(value).expanduser()
+    return str(path if path.is_absolute() else (base / path).resolve())
+
+
+def resolve_local_paths(stack: Stack, base: Path) -> None:
+    """Operator-side files named in the stack are relative to the stack file."""
+    for _, _, tls in stack.tls_settings():
+        if tls.cert_file:
+            tls.cert_file = _local(base, tls.cert_file)
+        if tls.key_file:
+            tls.key_file = _local(base, tls.key_file)
+    for gw in stack.gateways.values():
+        gw.oneapi.trust_ca_files = [_local(base, f) for f in gw.oneapi.trust_ca_files]
+
+
 def parse_stack(data: Any, source: Path | None = None, environ: dict[str, str] | None = None,
                 check_secret_values: bool = True, secrets_file: Path | None = None) -> Stack:
     if not isinstance(data, dict):
@@ -75,7 +91,8 @@ def parse_stack(data: Any, source: Path | None = None, environ: dict[str, str] |
     if secrets_file is None:
         secrets_file = base / (stack.secrets_file or f"{stem}.secrets.env")
     stack._secrets = Secrets(secrets_file, environ)
-    errors = check_stack(stack)
+    resolve_local_paths(stack, base)
+    errors = check_stack(stack) + check_local_files(stack)
     if check_secret_values:
         errors += check_secrets(stack)
     if errors:

@@ -16,6 +16,7 @@ from .mirrors import Mirrors
 from .relay import RelayHost
 from .secrets import Secrets, SecretValue
 from .services import ServiceBase
+from .tls import TlsSettings
 
 OPENAI_COMPATIBLE = CHANNEL_TYPES["openai-compatible"]
 
@@ -95,6 +96,12 @@ class Stack(Strict):
             if name in section:
                 return role
         raise KeyError(name)
+
+    def tls_settings(self) -> list[tuple[str, tuple[object, ...], TlsSettings]]:
+        """(host, location, settings) of every TLS section."""
+        out = [(n, ("gateways", n, "nginx", "tls"), g.nginx.tls) for n, g in self.gateways.items()]
+        out += [(n, ("relays", n, "tls"), r.tls) for n, r in self.relays.items()]
+        return out
 
     # -- derived topology -----------------------------------------------------------------
     def gateway_for(self, gpu: GpuHost) -> str | None:

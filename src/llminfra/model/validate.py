@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 from .errors import line
 from .stack import Stack
@@ -193,4 +194,22 @@ def check_secrets(stack: Stack) -> list[str]:
         if secrets.has(pw) and not 8 <= len(secrets.get(pw)) <= 20:
             errors.append(line(("gateways", gw_name, "oneapi", "root_password"),
                                f"secret {pw} should be 8 to 20 characters (OneAPI's limit)"))
+    return errors
+
+
+def check_local_files(stack: Stack) -> list[str]:
+    """Operator-side files the deploy will upload must exist (and hold what they should)."""
+    errors: list[str] = []
+    for _, loc, tls in stack.tls_settings():
+        for key in ("cert_file", "key_file"):
+            path = getattr(tls, key)
+            if tls.mode == "files" and path and not Path(path).is_file():
+                errors.append(line(loc + (key,), f"{path} does not exist"))
+    for gw_name, gw in stack.gateways.items():
+        for i, path in enumerate(gw.oneapi.trust_ca_files):
+            loc = ("gateways", gw_name, "oneapi", "trust_ca_files", i)
+            if not Path(path).is_file():
+                errors.append(line(loc, f"{path} does not exist"))
+            elif "-----BEGIN CERTIFICATE-----" not in Path(path).read_text(errors="replace"):
+                errors.append(line(loc, f"{path} holds no PEM certificate"))
     return errors

@@ -4,7 +4,9 @@ Each template takes one typed view (a frozen dataclass built by a pure function 
 """
 
 from .bundle import gateway_files, gpu_files, relay_files, render_all
-from .compose_oneapi import oneapi_view, render_oneapi_compose, render_oneapi_secrets
+from .compose_oneapi import (
+    oneapi_view, render_oneapi_compose, render_oneapi_secrets, trust_bundle,
+)
 from .compose_service import (
     project_dir, render_service_compose, render_service_secrets, service_view,
 )
@@ -22,5 +24,5 @@ __all__ = [
     "render_all", "render_daemon_json", "render_gateway_nginx", "render_known_hosts",
     "render_oneapi_compose", "render_oneapi_secrets", "render_relay_nginx",
     "render_service_compose", "render_service_secrets", "render_tunnel_unit", "service_view",
-    "tensor_parallel", "tunnel_view", "vllm_args",
+    "tensor_parallel", "trust_bundle", "tunnel_view", "vllm_args",
 ]

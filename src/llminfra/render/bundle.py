@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from llminfra.model import Stack
 
-from .compose_oneapi import render_oneapi_compose, render_oneapi_secrets
+from .compose_oneapi import render_oneapi_compose, render_oneapi_secrets, trust_bundle
 from .compose_service import render_service_compose, render_service_secrets
 from .daemon import render_daemon_json
 from .files import RenderedFile
@@ -24,6 +24,9 @@ def gpu_files(stack: Stack, host_name: str) -> list[RenderedFile]:
 def gateway_files(stack: Stack, gateway: str) -> list[RenderedFile]:
     files = [render_daemon_json(stack, gateway), render_oneapi_compose(stack, gateway),
              *render_oneapi_secrets(stack, gateway), render_gateway_nginx(stack, gateway)]
+    trust = trust_bundle(stack, gateway)
+    if trust:
+        files.append(trust)
     tunnels = stack.tunnels(gateway)
     for gpu_host in dict.fromkeys(t.gpu_host for t in tunnels):
         files.append(render_known_hosts(stack, gpu_host))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 from llminfra.model import Stack
 
@@ -14,6 +16,8 @@ CONTAINER_PORT = 3000
 NETWORK_NAME = "llminfra-oneapi"
 SECRETS_ENV = "secrets.env"
 MYSQL_ENV = "mysql.secrets.env"
+# Go's crypto/x509 (OneAPI) reads every file in /etc/ssl/certs besides the system bundle.
+TRUST_IN_CONTAINER = "/etc/ssl/certs/llminfra-extra-ca.pem"
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,8 @@ class OneApiCompose:
     env_file: str
     mysql: MysqlView | None
     redis_image: str | None
+    trust_mount: str | None = None  # "host file:container file:ro"
+    trust_sha256: str | None = None  # a label, so a changed CA bundle recreates the container
     log_max_size: str = LOG_MAX_SIZE
     log_max_file: str = LOG_MAX_FILE
 
@@ -51,13 +57,25 @@ def oneapi_view(stack: Stack, gateway: str) -> OneApiCompose:
     mysql = None
     if oa.database == "mysql" and oa.mysql is not None:
         mysql = MysqlView(image(oa.mysql.image), oa.mysql.database, f"{oa.data_dir}/mysql")
+    trust = trust_bundle(stack, gateway)
     return OneApiCompose(
+        trust_mount=f"{trust.path_on_host}:{TRUST_IN_CONTAINER}:ro" if trust else None,
+        trust_sha256=hashlib.sha256(trust.content.encode()).hexdigest() if trust else None,
         image=image(f"{oa.image}:{oa.version}"),
         port=publish(oa.admin_bind, oa.admin_port, CONTAINER_PORT), data_dir=oa.data_dir,
         network=NETWORK_NAME, subnet=oa.network_subnet, gateway_ip=oa.tunnel_bind,
         environment=tuple(env.items()), env_file=SECRETS_ENV, mysql=mysql,
         redis_image=image(oa.redis_image) if oa.redis else None,
     )
+
+
+def trust_bundle(stack: Stack, gateway: str) -> RenderedFile | None:
+    """The extra CA certificates OneAPI trusts, concatenated (public data, 0644)."""
+    oa = stack.gateways[gateway].oneapi
+    if not oa.trust_ca_files:
+        return None
+    pems = [Path(f).read_text().strip() + "\n" for f in oa.trust_ca_files]
+    return RenderedFile(f"{oa.data_dir}/trust/extra-ca.pem", "".join(pems))
 
 
 def oneapi_secrets(stack: Stack, gateway: str) -> dict[str, str]:

@@ -1,6 +1,7 @@
 """Upstream side of the relay: URL rules per channel type, mapping, error shapes."""
 import json
 import os
+import ssl
 import urllib.error
 import urllib.request
 import uuid
@@ -19,7 +20,26 @@ OPENAI_STYLE = {
 # Base URL carries the API version; the request path's leading /v1 is dropped.
 VERSIONED = {50: "", 51: "https://generativelanguage.googleapis.com/v1beta/openai/"}
 
-_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+CERT_DIR = "/etc/ssl/certs"
+
+
+def tls_context(cert_dir=CERT_DIR):
+    """System CAs plus every PEM file in ``cert_dir``, as Go's crypto/x509 (OneAPI) loads them:
+    a CA mounted into /etc/ssl/certs is trusted without rebuilding the hashed directory."""
+    ctx = ssl.create_default_context()
+    if os.path.isdir(cert_dir):
+        for name in sorted(os.listdir(cert_dir)):
+            path = os.path.join(cert_dir, name)
+            if name.endswith((".pem", ".crt")) and os.path.isfile(path):
+                try:
+                    ctx.load_verify_locations(cafile=path)
+                except (ssl.SSLError, OSError):
+                    pass  # not a certificate: Go skips such files too
+    return ctx
+
+
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
+                                      urllib.request.HTTPSHandler(context=tls_context()))
 
 
 class Unsupported(Exception):
