@@ -14,6 +14,7 @@ from llminfra.facts.gpu import NvidiaGpus, check_pinning
 from llminfra.model import GpuHost, Mirrors, OllamaService, Stack, VllmService
 from llminfra.operations import compose, models, ollama, private
 from llminfra.render import project_dir, render_service_compose, render_service_secrets
+from llminfra.render.nginx_common import loopback_for
 
 from ._apt import install
 from .docker import docker_engine
@@ -57,14 +58,6 @@ def nvidia_toolkit(mirrors: Mirrors) -> None:
     install("Install nvidia-container-toolkit", ["nvidia-container-toolkit"])
 
 
-def _local_address(bind: str) -> str:
-    if bind in ("0.0.0.0", ""):
-        return "127.0.0.1"
-    if bind == "::":
-        return "[::1]"
-    return f"[{bind}]" if ":" in bind else bind
-
-
 @deploy("Model service")
 def model_service(stack: Stack, host_name: str, service_name: str) -> None:
     """
@@ -94,7 +87,7 @@ def model_service(stack: Stack, host_name: str, service_name: str) -> None:
     if isinstance(svc, OllamaService) and svc.models:
         ollama.models(name=f"{svc.name}: pull models", project_dir=directory, service=svc.name,
                       models=list(svc.models))  # fmt: skip
-    address = _local_address(stack.service_bind(gpu, svc))
+    address = loopback_for(stack.service_bind(gpu, svc))
     for model in svc.served()[:1]:
         models.servable(
             name=f"{svc.name}: {model} is servable",
