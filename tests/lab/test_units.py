@@ -16,6 +16,7 @@ from llminfra.lab import secrets as labsecrets
 from llminfra.lab.containers import host_run_kwargs, tar_files
 from llminfra.lab.engine import LabError, client
 from llminfra.lab.inventory import lab_stack, write_secrets
+from llminfra.lab.secrets import lab_ca, server_cert
 from llminfra.lab.state import HOSTS, LabHost, LabState, address
 from llminfra.model import parse_stack
 
@@ -141,12 +142,12 @@ def test_keys_and_ca_are_private_and_verify(tmp_path):
         assert cli.getpeercert()["subjectAltName"][0] == ("DNS", "api.openai.com")
 
 
-def _state() -> LabState:
+def _state(lab: str = "/x/.lab") -> LabState:
     hosts = {s.name: LabHost(s.name, s.role, address(s.octet), "c-" + s.name, s.tunnel_only,
                              f"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{s.octet:0>40}")
              for s in HOSTS}
-    return LabState("/x/.lab", "n", "10.213.37.0/24", "root", "/x/.lab/ssh/id_ed25519",
-                    "/x/.lab/known_hosts", "/x/.lab/ca/ca.crt", address(20), [], hosts)
+    return LabState(lab, "n", "10.213.37.0/24", "root", f"{lab}/ssh/id_ed25519",
+                    f"{lab}/known_hosts", f"{lab}/ca/ca.crt", address(20), [], hosts)
 
 
 def test_lab_inventory_validates_against_the_stack_model(tmp_path):
@@ -154,7 +155,10 @@ def test_lab_inventory_validates_against_the_stack_model(tmp_path):
     assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
     before = secrets_file.read_text()
     assert write_secrets(secrets_file).read_text() == before  # stable across runs
-    stack = parse_stack(lab_stack(_state()), tmp_path / "lab.yml")
+    lab = tmp_path / ".lab"
+    lab_ca(lab / "ca")  # the relay's certificate and OneAPI's trusted CA must exist
+    server_cert(lab / "ca", lab / "relay-1", ("relay-1.lab",), (address(13),))
+    stack = parse_stack(lab_stack(_state(str(lab))), tmp_path / "lab.yml")
     assert stack.gpu_hosts["gpu-2"].reach == "tunnel"
     assert stack.gpu_hosts["gpu-1"].ssh.host == "10.213.37.11"
     assert stack.gpu_hosts["gpu-1"].ssh.host_key.endswith("11".rjust(40, "0"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,18 @@ SECRETS = {**PROD_SECRETS,
 
 def prod_data() -> dict:
     return yaml.safe_load(PROD.read_text())
+
+
+def operator_tls_files() -> tuple[str, str]:
+    """Certificate and key files on the 'operator's machine' (the model checks they exist;
+    their content is uploaded as is, so a placeholder is enough here)."""
+    directory = Path(tempfile.gettempdir()) / "llminfra-render-tests"
+    directory.mkdir(exist_ok=True)
+    cert, key = directory / "a.crt", directory / "a.key"
+    cert.write_text("-----BEGIN CERTIFICATE-----\nplaceholder\n-----END CERTIFICATE-----\n")
+    key.write_text("-----BEGIN PRIVATE KEY-----\nplaceholder\n-----END PRIVATE KEY-----\n")
+    key.chmod(0o600)
+    return str(cert), str(key)
 
 
 def make_stack(data: dict):
@@ -79,9 +92,10 @@ def variants() -> dict[str, dict]:
     out["mirrored"] = d
 
     d = prod_data()  # files TLS, relay with the shared secret only, ModelScope, CPU vLLM
-    d["gateways"]["gw-1"]["nginx"]["tls"] = {"mode": "files", "cert_file": "a.crt", "key_file": "a.key"}
+    cert, key = operator_tls_files()
+    d["gateways"]["gw-1"]["nginx"]["tls"] = {"mode": "files", "cert_file": cert, "key_file": key}
     d["relays"]["relay-1"]["access"] = {"shared_secret": "RELAY_SHARED_SECRET"}
-    d["relays"]["relay-1"]["tls"] = {"mode": "files", "cert_file": "a.crt", "key_file": "a.key"}
+    d["relays"]["relay-1"]["tls"] = {"mode": "files", "cert_file": cert, "key_file": key}
     d["gpu_hosts"]["gpu-1"]["services"][0].update(model_source="modelscope")
     d["mirrors"]["modelscope_endpoint"] = "modelscope.cn"
     d["gpu_hosts"]["gpu-1"]["services"].append(
