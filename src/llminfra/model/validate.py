@@ -22,6 +22,15 @@ def check_stack(stack: Stack) -> list[str]:
     return errors
 
 
+def _repeats(values: list[object]) -> Iterator[tuple[int, object, int]]:
+    """(index, value, index of its first use) for every value seen before."""
+    first: dict[object, int] = {}
+    for i, value in enumerate(values):
+        if value in first:
+            yield i, value, first[value]
+        first.setdefault(value, i)
+
+
 def _host_names(stack: Stack) -> Iterator[str]:
     seen: dict[str, str] = {}
     for section in ("gpu_hosts", "gateways", "relays"):
@@ -34,17 +43,13 @@ def _host_names(stack: Stack) -> Iterator[str]:
 def _gpu_services(stack: Stack) -> Iterator[str]:
     for host_name, gpu in stack.gpu_hosts.items():
         base: Loc = ("gpu_hosts", host_name)
-        ports: dict[int, int] = {}
-        names: dict[str, int] = {}
+        for i, port, j in _repeats([s.port for s in gpu.services]):
+            yield line(base + ("services", i, "port"), f"{port} already used by services/{j}")
+        for i, name, j in _repeats([s.name for s in gpu.services]):
+            yield line(base + ("services", i, "name"), f"{name!r} already used by services/{j}")
         pinned: dict[int, int] = {}
         for i, svc in enumerate(gpu.services):
             loc = base + ("services", i)
-            if svc.port in ports:
-                yield line(loc + ("port",), f"{svc.port} already used by services/{ports[svc.port]}")
-            ports.setdefault(svc.port, i)
-            if svc.name in names:
-                yield line(loc + ("name",), f"{svc.name!r} already used by services/{names[svc.name]}")
-            names.setdefault(svc.name, i)
             for j, idx in enumerate(svc.gpu_list):
                 if gpu.gpus is not None and idx >= gpu.gpus:
                     yield line(loc + ("gpus", j), f"GPU {idx} out of range: the host declares "
@@ -95,12 +100,10 @@ def _tunnels(stack: Stack) -> Iterator[str]:
 
 
 def _channels(stack: Stack) -> Iterator[str]:
-    names: dict[str, int] = {}
+    for i, name, j in _repeats([ch.name for ch in stack.channels]):
+        yield line(("channels", i, "name"), f"{name!r} already used by channels/{j}")
     for i, ch in enumerate(stack.channels):
         loc: Loc = ("channels", i)
-        if ch.name in names:
-            yield line(loc + ("name",), f"{ch.name!r} already used by channels/{names[ch.name]}")
-        names.setdefault(ch.name, i)
         if ch.relay is not None:
             relay_name, _, kind = ch.relay.partition("/")
             relay = stack.relays.get(relay_name)
@@ -112,9 +115,8 @@ def _channels(stack: Stack) -> Iterator[str]:
             elif _KIND_TYPES[kind] != ch.type:
                 yield line(loc + ("type",), f"{ch.type!r} does not match relay provider {kind} "
                            f"(use {_KIND_TYPES[kind]!r})")
-        for j, group in enumerate(ch.groups):
-            if ch.groups.index(group) != j:
-                yield line(loc + ("groups", j), f"{group!r} listed twice")
+        for j, group, _ in _repeats(list(ch.groups)):
+            yield line(loc + ("groups", j), f"{group!r} listed twice")
     for gw_name in stack.gateways:
         yield from _served_name_clashes(stack, gw_name)
 
@@ -156,12 +158,10 @@ def _origin_line(origin: str, message: str) -> str:
 
 def _tokens(stack: Stack) -> Iterator[str]:
     served = {m for gw in stack.gateways for s in stack.channel_specs(gw) for m in s.models}
-    names: dict[str, int] = {}
+    for i, name, j in _repeats([tok.name for tok in stack.tokens]):
+        yield line(("tokens", i, "name"), f"{name!r} already used by tokens/{j}")
     for i, tok in enumerate(stack.tokens):
         loc: Loc = ("tokens", i)
-        if tok.name in names:
-            yield line(loc + ("name",), f"{tok.name!r} already used by tokens/{names[tok.name]}")
-        names.setdefault(tok.name, i)
         for j, model in enumerate(tok.models):
             if stack.gateways and model not in served:
                 yield line(loc + ("models", j), f"{model!r} is served by no channel")
