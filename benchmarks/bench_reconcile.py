@@ -13,7 +13,7 @@ import time
 
 from llminfra.oneapi.client import OneAPIClient
 from llminfra.oneapi.desired import DesiredChannel, DesiredState, DesiredToken
-from llminfra.oneapi.emulator import Emulator
+from llminfra_lab.oneapi_emulator import Emulator
 from llminfra.oneapi.localstate import LocalState
 from llminfra.oneapi.reconcile import apply, plan
 

@@ -4,4 +4,4 @@
 set -eu
 here="$(cd "$(dirname "$0")" && pwd)"
 "$here/start-dockerd.sh"
-exec python3 -m llminfra.lab.images "$@"
+exec python3 -m llminfra_lab.images "$@"

@@ -39,15 +39,13 @@ def cmd_reference(args: argparse.Namespace) -> int:
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
-    from .lab.__main__ import main as lab_main
-
-    argv = [args.action, "--repo", str(Path(args.repo).resolve())] + (["--remove-images"] if args.remove_images else [])
-    code = lab_main(argv)
-    if code == 0 and args.action == "up" and args.deploy:
-        from .lab.demo import deploy_and_show
-
-        code = deploy_and_show(Path(args.repo).resolve())
-    return code
+    try:
+        from llminfra_lab.__main__ import run
+    except ImportError:
+        print("error: the lab is a separate package: pip install -e ./lab", file=sys.stderr)
+        return 1
+    return run(args.action, Path(args.repo).resolve(), deploy=args.deploy,
+               remove_images=args.remove_images)
 
 
 def cmd_channels(args: argparse.Namespace) -> int:

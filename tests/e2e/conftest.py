@@ -23,8 +23,8 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session")
 def lab_state():
-    from llminfra.lab import LabError, down, up
-    from llminfra.lab.state import state_dir
+    from llminfra_lab import LabError, down, up
+    from llminfra_lab.state import state_dir
 
     was_up = (state_dir(REPO) / "lab.json").exists()
     try:

@@ -7,9 +7,9 @@ import os
 import pytest
 from lab_helpers import REPO
 
-from llminfra.lab import LabError, down, up
-from llminfra.lab.engine import client
-from llminfra.lab.state import LABEL, state_dir
+from llminfra_lab import LabError, down, up
+from llminfra_lab.engine import client
+from llminfra_lab.state import LABEL, state_dir
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from llminfra.lab.images import HERE as IMAGES_DIR
+from llminfra_lab.images import HERE as IMAGES_DIR
 
 REPO = Path(__file__).resolve().parents[2]
 

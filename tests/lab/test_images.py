@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from llminfra.lab import build_all, images
+from llminfra_lab import build_all, images
 
 pytestmark = pytest.mark.docker
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from lab_helpers import REPO, http_json, wait_http
 
-from llminfra.lab import up
+from llminfra_lab import up
 from llminfra.model import load_stack
 
 pytestmark = pytest.mark.lab

@@ -10,7 +10,7 @@ import openai
 import pytest
 from lab_helpers import container_ip, http_json, remove_leftover, wait_http
 
-from llminfra.lab import images
+from llminfra_lab import images
 
 pytestmark = pytest.mark.docker
 KEY = "lab-test-key"

@@ -11,13 +11,13 @@ import tarfile
 import pytest
 from lab_helpers import load_context_module
 
-from llminfra.lab import images
-from llminfra.lab import secrets as labsecrets
-from llminfra.lab.containers import host_run_kwargs, tar_files
-from llminfra.lab.engine import LabError, client
-from llminfra.lab.inventory import lab_stack, write_secrets
-from llminfra.lab.secrets import lab_ca, server_cert
-from llminfra.lab.state import HOSTS, LabHost, LabState, address
+from llminfra_lab import images
+from llminfra_lab import secrets as labsecrets
+from llminfra_lab.containers import host_run_kwargs, tar_files
+from llminfra_lab.engine import LabError, client
+from llminfra_lab.inventory import lab_stack, write_secrets
+from llminfra_lab.labsecrets import lab_ca, server_cert
+from llminfra_lab.state import HOSTS, LabHost, LabState, address
 from llminfra.model import parse_stack
 
 vllm = load_context_module("model-server", "vllm_entrypoint.py")

@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from llminfra.oneapi.emulator import Emulator
+from llminfra_lab.oneapi_emulator import Emulator
 
 ACCESS = "0123456789abcdef0123456789abcdef"
 RELAY_KEY = "InitialRootRelayKey0123456789"

@@ -1,7 +1,7 @@
 """Emulator pinned to the admin contract, section by section (oneapi-api.md §2-§4)."""
 import httpx
 
-from llminfra.oneapi.emulator import Emulator
+from llminfra_lab.oneapi_emulator import Emulator
 
 from .conftest import ACCESS, add_channel
 

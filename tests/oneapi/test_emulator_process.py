@@ -9,7 +9,7 @@ import time
 
 import httpx
 
-import llminfra.oneapi.emulator as emulator_pkg
+import llminfra_lab.oneapi_emulator as emulator_pkg
 
 ACCESS = "fedcba9876543210fedcba9876543210"
 

@@ -6,7 +6,6 @@
 - :mod:`.desired` - ``DesiredChannel``, ``DesiredToken``, ``DesiredState``.
 - :mod:`.reconcile` - ``plan(...) -> Plan`` and ``apply(...) -> ApplyResult``.
 - :mod:`.localstate` - ``LocalState`` (key fingerprints, token secrets, backups).
-- :mod:`.emulator` - stdlib-only OneAPI emulator (``python3 -m llminfra.oneapi.emulator``).
 
-Nothing is imported here so the emulator package stays importable alone.
+The emulator the tests drive lives in the lab package (``llminfra_lab.oneapi_emulator``).
 """

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import jinja2
-
-# src/llminfra/render/ -> repo root (the package is installed editable)
-TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
 
 
 class RenderError(ValueError):
@@ -33,7 +29,7 @@ def compose_value(value: object) -> str:
 
 
 _ENV = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+    loader=jinja2.PackageLoader("llminfra", "templates"),
     undefined=jinja2.StrictUndefined,
     keep_trailing_newline=True,
     autoescape=False,

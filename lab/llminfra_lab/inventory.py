@@ -7,13 +7,13 @@ in inventory/lab.secrets.env (0600) and reused on every later run so re-deploys 
 
 from __future__ import annotations
 
-import secrets as rnd
+import secrets as rnd  # stdlib
 from pathlib import Path
 
 import yaml
 
-from llminfra.lab.secrets import server_cert, write_private
-from llminfra.lab.state import LabState
+from llminfra_lab.labsecrets import server_cert, write_private
+from llminfra_lab.state import LabState
 from llminfra.model import Stack, load_stack
 from llminfra.model.secrets import parse_dotenv
 

@@ -1,8 +1,8 @@
-"""python -m llminfra.lab.images [NAME...]: build (or reuse) the lab images."""
+"""python -m llminfra_lab.images [NAME...]: build (or reuse) the lab images."""
 
 import sys
 
-from llminfra.lab.images import SPECS, build_all
+from llminfra_lab.images import SPECS, build_all
 
 if __name__ == "__main__":
     names = tuple(sys.argv[1:]) or tuple(SPECS)

@@ -1,4 +1,4 @@
-"""``python3 -m llminfra.oneapi.emulator [--port N]``: serve until SIGTERM/SIGINT."""
+"""``python3 -m llminfra_lab.oneapi_emulator [--port N]``: serve until SIGTERM/SIGINT."""
 import argparse
 import os
 import signal

@@ -2,7 +2,7 @@
 
 Every image carries a label with the hash of its build context (and of its parents'),
 so an unchanged image is reused and any change to a context rebuilds it and its children.
-Run `python -m llminfra.lab.images` (or scripts/lab-images.sh) to prebuild everything.
+Run `python -m llminfra_lab.images` (or scripts/lab-images.sh) to prebuild everything.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from pathlib import Path
 import docker
 from docker.errors import APIError, ImageNotFound
 
-from llminfra.lab.engine import LabError, client
+from llminfra_lab.engine import LabError, client
 
 HERE = Path(__file__).parent
-SRC_ROOT = HERE.parent.parent  # src/llminfra
+LAB_ROOT = HERE.parent  # the llminfra_lab package
 HASH_LABEL = "org.llminfra.lab.context-hash"
 SUITE = "trixie"
 BASE = f"llminfra-lab/base:{SUITE}"
@@ -61,7 +61,7 @@ SPECS: dict[str, ImageSpec] = {
             "llminfra-lab/oneapi:latest",
             (),
             ("justsong/one-api:lab",),
-            {"llminfra/oneapi/emulator": SRC_ROOT / "oneapi" / "emulator"},
+            {"llminfra_lab/oneapi_emulator": LAB_ROOT / "oneapi_emulator"},
         ),
     )
 }

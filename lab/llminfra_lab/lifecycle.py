@@ -10,11 +10,11 @@ from pathlib import Path
 
 from docker.errors import NotFound
 
-from llminfra.lab import containers as ct
-from llminfra.lab import images, secrets
-from llminfra.lab.engine import LabError, client
-from llminfra.lab.inventory import write_inventory
-from llminfra.lab.state import (
+from llminfra_lab import containers as ct
+from llminfra_lab import images, labsecrets as secrets
+from llminfra_lab.engine import LabError, client
+from llminfra_lab.inventory import write_inventory
+from llminfra_lab.state import (
     HOSTS,
     LABEL,
     NETWORK,

@@ -5,9 +5,9 @@ the inventory), gw-1, relay-1 and an upstream playing the public LLM APIs, and w
 known_hosts, the lab CA and lab.json under `<repo_root>/.lab/`. `down(repo_root)` removes it all.
 """
 
-from llminfra.lab.engine import LabError
-from llminfra.lab.images import build_all
-from llminfra.lab.lifecycle import down, up
-from llminfra.lab.state import LabHost, LabState
+from llminfra_lab.engine import LabError
+from llminfra_lab.images import build_all
+from llminfra_lab.lifecycle import down, up
+from llminfra_lab.state import LabHost, LabState
 
 __all__ = ["LabError", "LabHost", "LabState", "build_all", "down", "up"]

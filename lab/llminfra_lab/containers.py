@@ -15,8 +15,8 @@ import time
 import docker
 from docker.errors import NotFound
 
-from llminfra.lab.engine import LabError
-from llminfra.lab.state import LABEL, NETWORK, PREFIX, SUBNET
+from llminfra_lab.engine import LabError
+from llminfra_lab.state import LABEL, NETWORK, PREFIX, SUBNET
 
 
 def host_run_kwargs(name: str, ip: str) -> dict:

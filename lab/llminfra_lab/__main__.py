@@ -1,0 +1,46 @@
+"""python -m llminfra_lab up|down [--deploy] [--remove-images] [--repo DIR]."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from llminfra_lab import LabError, down, up
+
+
+def run(action: str, repo: Path, deploy: bool = False, remove_images: bool = False) -> int:
+    """What `llminfra lab ACTION` does; shared by that command and `python -m llminfra_lab`."""
+    try:
+        if action == "up":
+            state = up(repo)
+            for host in state.hosts.values():
+                via = " (tunnel-only in the inventory)" if host.tunnel_only else ""
+                print(f"{host.name:8} {host.role:8} {host.address}{via}")
+            print(f"upstream {state.upstream_address}; inventory: inventory/lab.yml")
+        else:
+            down(repo, remove_images=remove_images)
+            print("lab removed")
+    except LabError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if action == "up" and deploy:
+        from llminfra_lab.demo import deploy_and_show
+
+        return deploy_and_show(repo)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="llminfra lab")
+    parser.add_argument("action", choices=["up", "down"])
+    parser.add_argument("--repo", type=lambda p: Path(p).resolve(), default=Path.cwd(),
+                        help="repository root")
+    parser.add_argument("--deploy", action="store_true", help="up: then deploy into the lab")
+    parser.add_argument("--remove-images", action="store_true", help="down: also remove images")
+    args = parser.parse_args(argv)
+    return run(args.action, args.repo, deploy=args.deploy, remove_images=args.remove_images)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
