@@ -89,6 +89,16 @@ CASES = [
      "'ssh-ed25519 AAAA...' (see /etc/ssh/ssh_host_ed25519_key.pub on the host)"),
     ("tunnel_port_clash", lambda d: d["gpu_hosts"]["gpu-2"]["services"][0].update(tunnel_port=3000),
      "gpu-2: services/0/tunnel_port: gateway port 3000 on gw-1 already used by oneapi/admin_port"),
+    ("tunnel_port_hash_collision", lambda d: (
+        d["gateways"]["gw-1"].update(tunnel_port_range=1),
+        d["gpu_hosts"]["gpu-2"]["services"].append(
+            {"kind": "openai", "name": "tgi", "image": "t:1", "port": 8081, "gpus": "cpu",
+             "models": ["m"]})),
+     "gpu-2: services/1/tunnel_port: gateway port 20000 on gw-1 already used by gpu-2/ollama "
+     "(hashed from the service's name: set tunnel_port on one of them)"),
+    ("tunnel_port_range_overflow", lambda d: d["gateways"]["gw-1"].update(
+        tunnel_port_base=65000, tunnel_port_range=1000),
+     "gw-1: tunnel_port_range: tunnel_port_base 65000 + 1000 ports goes past 65535"),
     ("tunnel_port_on_direct", lambda d: svc(d).update(tunnel_port=20001),
      "gpu-1: services/0/tunnel_port: only used on hosts with reach: tunnel"),
     ("duplicate_token", lambda d: d["tokens"].append({"name": "apps"}),

@@ -17,7 +17,7 @@ def test_tunnels_listen_on_oneapi_network_gateway(base, secrets):
     stack = parse_stack(base, environ=secrets)
     [tunnel] = stack.tunnels()
     assert (tunnel.gpu_host, tunnel.service, tunnel.bind, tunnel.local_port, tunnel.remote_port) == (
-        "gpu-2", "ollama", "172.31.5.1", 20000, 11434)
+        "gpu-2", "ollama", "172.31.5.1", 20732, 11434)
     assert tunnel.unit == "llminfra-tunnel-gpu-2-ollama"
 
 
@@ -26,7 +26,7 @@ def test_channel_urls_follow_reachability(base, secrets):
     urls = {c.name: c.base_url for c in stack.channel_specs("gw-1")}
     assert urls == {
         "gpu-1/qwen": "http://10.0.0.1:8000/v1",
-        "gpu-2/ollama": "http://172.30.0.1:20000/v1",
+        "gpu-2/ollama": "http://172.30.0.1:20732/v1",
         "openai": "https://relay.test/openai",
     }
 
@@ -37,7 +37,7 @@ def test_explicit_tunnel_port_and_base(base, secrets):
         {"kind": "openai", "name": "tgi", "image": "tgi:1", "port": 8081, "gpus": "cpu",
          "models": ["m"], "tunnel_port": 31000})
     stack = parse_stack(base, environ=secrets)
-    assert [(t.service, t.local_port) for t in stack.tunnels()] == [("ollama", 30000), ("tgi", 31000)]
+    assert [(t.service, t.local_port) for t in stack.tunnels()] == [("ollama", 30732), ("tgi", 31000)]
 
 
 def test_image_rewrite_covers_non_dockerhub_registries(base, secrets):
@@ -72,3 +72,14 @@ def test_token_expiry_is_utc_midnight(base, secrets):
     base["tokens"] = [{"name": "t", "expires": "2027-01-01"}]
     stack = parse_stack(base, environ=secrets)
     assert stack.tokens[0].expired_time == 1798761600
+
+
+def test_tunnel_ports_depend_on_identity_not_position(base, secrets):
+    extra = [{"kind": "openai", "name": f"s{i}", "image": "x:1", "port": 9000 + i, "gpus": "cpu",
+              "models": [f"m{i}"]} for i in range(5)]
+    base["gpu_hosts"]["gpu-2"]["services"] += extra
+    before = {t.service: t.local_port for t in parse_stack(base, environ=secrets).tunnels()}
+    del base["gpu_hosts"]["gpu-2"]["services"][0]  # remove the first one
+    after = {t.service: t.local_port for t in parse_stack(base, environ=secrets).tunnels()}
+    assert after == {k: v for k, v in before.items() if k != "ollama"}
+    assert all(20000 <= p < 21000 for p in before.values())

@@ -41,7 +41,7 @@ def test_desired_state_from_prod_example(stack_file):
     assert by_name["gpu-1/qwen"].base_url == "http://10.8.0.10:8000/v1"
     assert by_name["gpu-1/qwen"].key == "vllm-key-value"
     assert by_name["gpu-1/qwen"].priority == 10
-    assert by_name["gpu-2/ollama"].base_url == "http://172.30.0.1:20000/v1"
+    assert by_name["gpu-2/ollama"].base_url == "http://172.30.0.1:20732/v1"
     assert by_name["gpu-2/ollama"].key == NO_KEY
     assert (by_name["claude"].type, by_name["claude"].base_url) == (
         14, "https://relay.example.com/claude")
@@ -91,3 +91,24 @@ def test_changed_inventory_is_a_minimal_write(stack_file, emu):
     reconcile_gateway(load_stack(stack_file), "gw-1", do_apply=True, prune=False,
                       admin_url=emu.url, out=io.StringIO())
     assert [w[:2] for w in emu.writes()[before:]] == [("PUT", "/api/channel/")]
+
+
+def test_removing_a_tunnelled_service_writes_only_its_channel(stack_file, emu):
+    data = yaml.safe_load(stack_file.read_text())
+    data["gpu_hosts"]["gpu-2"]["services"] += [
+        {"kind": "openai", "name": f"s{i}", "image": "x:1", "port": 9000 + i, "gpus": "cpu",
+         "models": [f"m{i}"]} for i in range(4)]
+    stack_file.write_text(yaml.safe_dump(data))
+    reconcile_gateway(load_stack(stack_file), "gw-1", do_apply=True, prune=False,
+                      admin_url=emu.url, out=io.StringIO())
+    ids = {c["name"]: c["id"] for c in emu.store.table("channels")}
+    del data["gpu_hosts"]["gpu-2"]["services"][1]  # s0: others keep their tunnel ports
+    stack_file.write_text(yaml.safe_dump(data))
+    before = len(emu.writes())
+    reconcile_gateway(load_stack(stack_file), "gw-1", do_apply=True, prune=False,
+                      admin_url=emu.url, out=io.StringIO())
+    assert emu.writes()[before:] == []  # without --prune: reported as orphan, nothing written
+    reconcile_gateway(load_stack(stack_file), "gw-1", do_apply=True, prune=True,
+                      admin_url=emu.url, out=io.StringIO())
+    assert [w[:2] for w in emu.writes()[before:]] == [
+        ("DELETE", f"/api/channel/{ids['lmi/gpu-2/s0']}")]

@@ -39,7 +39,7 @@ def test_unit_runs_hardened_autossh(prod):
     assert ("ExecStart=/usr/bin/autossh -M 0 -N -o ExitOnForwardFailure=yes "
             "-o ServerAliveInterval=15 -o ServerAliveCountMax=3 -o StrictHostKeyChecking=yes "
             "-o UserKnownHostsFile=/etc/llminfra/tunnel/known_hosts.gpu-2 -o IdentitiesOnly=yes "
-            "-i /etc/llminfra/tunnel/id_ed25519 -L 172.30.0.1:20000:127.0.0.1:11434 "
+            "-i /etc/llminfra/tunnel/id_ed25519 -L 172.30.0.1:20732:127.0.0.1:11434 "
             "-p 2222 llminfra-tunnel@198.51.100.20") in lines
     for line in ("Restart=always", "RestartSec=5", "User=llminfra-tunnel",
                  "Environment=AUTOSSH_GATETIME=0", "Wants=network-online.target",
@@ -52,7 +52,7 @@ def test_tunnel_user_and_port_follow_the_model(data):
     data["gateways"]["gw-1"]["tunnel_port_base"] = 31000
     stack = make_stack(data)
     content = render_tunnel_unit(stack, stack.tunnels()[0]).content
-    assert " -L 172.30.0.1:31000:127.0.0.1:11434 -p 2222 tun@198.51.100.20\n" in content
+    assert " -L 172.30.0.1:31732:127.0.0.1:11434 -p 2222 tun@198.51.100.20\n" in content
 
 
 def test_known_hosts_pins_the_declared_key(prod, data):

@@ -90,6 +90,12 @@ class GatewayHost(Strict):
     oneapi: OneApiSettings
     nginx: GatewayNginx
     tunnel_port_base: Port = Field(
-        20000, description="First gateway port handed to tunnels that set no `tunnel_port`."
+        20000, description="First port of the range tunnels without a `tunnel_port` are "
+        "hashed into."
+    )
+    tunnel_port_range: int = Field(
+        1000, ge=1, le=64511, description="Size of that range. A service's port is a hash of "
+        "`<gpu host>/<service>` into it, so adding or removing a service moves no other tunnel; "
+        "`check` reports two services hashed onto one port (set `tunnel_port` on one of them)."
     )
     tunnel_user: str = Field("llminfra-tunnel", description="User on GPU hosts that tunnels log in as.")

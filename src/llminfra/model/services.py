@@ -39,7 +39,7 @@ class ServiceBase(Strict):
     env: dict[str, str] = Field({}, description="Extra environment (non-secret).")
     tunnel_port: Port | None = Field(
         None, description="Gateway-side tunnel port (tunnel-only hosts). Default: the "
-        "gateway's `tunnel_port_base` + the service's position among tunnelled services."
+        "stable hash of `<gpu host>/<service>` into the gateway's `tunnel_port_base` range."
     )
     channel: ChannelOptions = Field(default_factory=ChannelOptions)
     ready_timeout: int = Field(

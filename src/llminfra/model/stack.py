@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -111,21 +112,19 @@ class Stack(Strict):
 
     def tunnels(self, gateway: str | None = None) -> list[Tunnel]:
         result: list[Tunnel] = []
-        offsets: dict[str, int] = {}
         for host_name, gpu in self.gpu_hosts.items():
             if gpu.reach != "tunnel":
                 continue
             gw_name = self.gateway_for(gpu)
             if gw_name is None or gw_name not in self.gateways:
                 continue
+            if gateway is not None and gateway != gw_name:
+                continue
             gw = self.gateways[gw_name]
-            bind = gw.oneapi.tunnel_bind
             for svc in gpu.services:
-                offset = offsets.get(gw_name, 0)
-                offsets[gw_name] = offset + 1
-                port = svc.tunnel_port or gw.tunnel_port_base + offset
-                if gateway is None or gateway == gw_name:
-                    result.append(Tunnel(gw_name, host_name, svc.name, bind, port, svc.port))
+                port = svc.tunnel_port or hashed_tunnel_port(gw, host_name, svc.name)
+                result.append(Tunnel(gw_name, host_name, svc.name, gw.oneapi.tunnel_bind, port,
+                                     svc.port))
         return result
 
     def service_bind(self, gpu: GpuHost, svc: ServiceBase) -> str:
@@ -207,6 +206,13 @@ class Stack(Strict):
 
         walk(self, ())
         return found
+
+
+def hashed_tunnel_port(gw: GatewayHost, gpu_host: str, service: str) -> int:
+    """Gateway port of a tunnel from its identity alone: a position-based number would move
+    every later tunnel (and rewrite its channel) when one service is added or removed."""
+    digest = hashlib.sha256(f"{gpu_host}/{service}".encode()).digest()
+    return gw.tunnel_port_base + int.from_bytes(digest[:8], "big") % gw.tunnel_port_range
 
 
 @functools.cache

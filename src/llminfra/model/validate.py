@@ -88,14 +88,21 @@ def _tunnels(stack: Stack) -> Iterator[str]:
         elif gpu.via is None and len(stack.gateways) > 1:
             yield line(loc + ("via",), "several gateways are declared: say which one tunnels here")
     for gw_name, gw in stack.gateways.items():
+        if gw.tunnel_port_base + gw.tunnel_port_range - 1 > 65535:
+            yield line(("gateways", gw_name, "tunnel_port_range"),
+                       f"tunnel_port_base {gw.tunnel_port_base} + {gw.tunnel_port_range} ports "
+                       "goes past 65535")
         used: dict[int, str] = {gw.oneapi.admin_port: "oneapi/admin_port"}
         for t in stack.tunnels(gw_name):
             what = f"{t.gpu_host}/{t.service}"
             if t.local_port in used:
-                idx = [s.name for s in stack.gpu_hosts[t.gpu_host].services].index(t.service)
+                services = stack.gpu_hosts[t.gpu_host].services
+                idx = [s.name for s in services].index(t.service)
+                how = "" if services[idx].tunnel_port else \
+                    " (hashed from the service's name: set tunnel_port on one of them)"
                 yield line(("gpu_hosts", t.gpu_host, "services", idx, "tunnel_port"),
                            f"gateway port {t.local_port} on {gw_name} already used by "
-                           f"{used[t.local_port]}")
+                           f"{used[t.local_port]}{how}")
             used.setdefault(t.local_port, what)
 
 
