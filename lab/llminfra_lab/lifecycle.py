@@ -98,7 +98,7 @@ def up(repo_root: Path | str, build: bool = True) -> LabState:
         hosts[spec.name] = LabHost(spec.name, spec.role, address(spec.octet), box.name,
                                    spec.tunnel_only, host_key)
     with ThreadPoolExecutor(len(HOSTS)) as pool:
-        loaded = dict(zip(boxes, pool.map(lambda s: _provision(dc, s, boxes[s.name]), HOSTS)))
+        loaded = dict(zip(boxes, pool.map(lambda s: _provision(dc, s, boxes[s.name]), HOSTS), strict=True))
     for name, tags in loaded.items():
         hosts[name].images = tags
 

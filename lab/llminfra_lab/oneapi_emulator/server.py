@@ -61,7 +61,7 @@ def match(method, path):
         if m != method or len(pat) != len(segs) or want_slash != slash:
             continue
         params = {}
-        for p, s in zip(pat, segs):
+        for p, s in zip(pat, segs, strict=False):
             if p.startswith(":"):
                 params[p[1:]] = s
             elif p != s:

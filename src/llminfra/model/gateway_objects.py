@@ -70,4 +70,4 @@ class Token(Strict):
     def expired_time(self) -> int:
         if self.expires is None:
             return -1
-        return int(dt.datetime.combine(self.expires, dt.time(), dt.timezone.utc).timestamp())
+        return int(dt.datetime.combine(self.expires, dt.time(), dt.UTC).timestamp())

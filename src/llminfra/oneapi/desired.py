@@ -59,7 +59,7 @@ class DesiredChannel:
         if not self.key or "\n" in self.key or "\r" in self.key:
             raise ValueError(f"channel {self.name!r}: key must be one non-empty line")
         mapping = self.model_mapping
-        pairs = tuple(sorted((mapping.items() if isinstance(mapping, dict) else mapping)))
+        pairs = tuple(sorted(mapping.items() if isinstance(mapping, dict) else mapping))
         object.__setattr__(self, "model_mapping", tuple((str(k), str(v)) for k, v in pairs))
         object.__setattr__(self, "models", _clean_list(self.models, "models"))
         object.__setattr__(self, "groups", _clean_list(self.groups, "groups"))
