@@ -38,6 +38,16 @@ def cmd_reference(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_schema(args: argparse.Namespace) -> int:
+    import json
+
+    from .model import Stack
+
+    # by alias and in validation mode: exactly what an inventory file may hold
+    print(json.dumps(Stack.model_json_schema(mode="validation"), indent=2, sort_keys=True))
+    return 0
+
+
 def cmd_lab(args: argparse.Namespace) -> int:
     try:
         from llminfra_lab.__main__ import run
@@ -95,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="plan: exit 3 when changes are pending")
     ch.set_defaults(func=cmd_channels)
 
+    sch = sub.add_parser("schema", help="print the inventory's JSON Schema (for editor completion)")
+    sch.set_defaults(func=cmd_schema)
+
     ref = sub.add_parser("reference", help="print the data-key reference (Markdown)")
     ref.set_defaults(func=cmd_reference)
     return p
@@ -103,11 +116,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        return int(args.func(args))
     except StackError as exc:
         for line in exc.lines:
             print(line, file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `llminfra schema | head`: the reader left, nothing is wrong
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -100,7 +100,8 @@ class Stack(Strict):
 
     def tls_settings(self) -> list[tuple[str, tuple[object, ...], TlsSettings]]:
         """(host, location, settings) of every TLS section."""
-        out = [(n, ("gateways", n, "nginx", "tls"), g.nginx.tls) for n, g in self.gateways.items()]
+        out: list[tuple[str, tuple[object, ...], TlsSettings]] = [
+            (n, ("gateways", n, "nginx", "tls"), g.nginx.tls) for n, g in self.gateways.items()]
         out += [(n, ("relays", n, "tls"), r.tls) for n, r in self.relays.items()]
         return out
 

@@ -186,10 +186,10 @@ def check_secrets(stack: Stack) -> list[str]:
         if not secrets.has(name):
             errors.append(line(loc, f"secret {name} is not set (looked in {secrets.where()})"))
     for relay_name, relay in stack.relays.items():
-        name = relay.access.shared_secret
-        if name and secrets.has(name) and not _HEADER_SAFE.match(secrets.get(name)):
+        secret = relay.access.shared_secret
+        if secret and secrets.has(secret) and not _HEADER_SAFE.match(secrets.get(secret)):
             errors.append(line(("relays", relay_name, "access", "shared_secret"),
-                               f"secret {name} may only hold letters, digits and -_.+/= "
+                               f"secret {secret} may only hold letters, digits and -_.+/= "
                                "(it is compared inside the Nginx config)"))
     for gw_name, gw in stack.gateways.items():
         name = gw.oneapi.root_access_token
