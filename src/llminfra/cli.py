@@ -48,6 +48,81 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gateway(stack, name: str | None) -> str:
+    if name is None:
+        if len(stack.gateways) != 1:
+            raise StackError([f"gateways: {len(stack.gateways)} declared; choose one with --gateway"])
+        return next(iter(stack.gateways))
+    if name not in stack.gateways:
+        raise StackError([f"--gateway: {name!r} is not a declared gateway"])
+    return name
+
+
+def cmd_clients(args: argparse.Namespace) -> int:
+    from .clients import access, snippet, ssh_fetch_argv
+    from .oneapi.session import known_hosts_file
+
+    stack = _load(args)
+    gateway = _gateway(stack, args.gateway)
+    try:
+        found = access(stack, gateway, args.token)
+    except LookupError as exc:
+        raise StackError([str(exc.args[0])]) from None
+    if not found:
+        print("tokens: none declared; add one under `tokens:` and apply", file=sys.stderr)
+        return 1
+    fetch = ssh_fetch_argv(stack, gateway, found[0].cert_path, known_hosts_file(stack, gateway))
+    print("\n\n".join(snippet(a, fetch) for a in found))
+    missing = [a.token for a in found if a.key is None]
+    if missing:
+        print(f"not captured yet: {', '.join(missing)} (run `llminfra channels apply`)",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_hostkey(args: argparse.Namespace) -> int:
+    from .hostkey import HostKeyError, describe, pinned_matches, repin, scan
+
+    stack = _load(args)
+    try:
+        role = stack.role(args.host)
+    except KeyError:
+        raise StackError([f"{args.host}: not a declared host"]) from None
+    ssh = stack.host(args.host).ssh
+    try:
+        presented = scan(ssh.host, ssh.port)
+        print("\n".join(describe(stack, args.host, presented)))
+        if pinned_matches(ssh.host_key, presented):
+            print(f"{args.host}: the pinned key matches")
+            return 0
+        print(f"{args.host}: the presented key is NOT the pinned one; SSH to it is refused")
+        if not args.pin:
+            print("to re-pin after checking the fingerprint out of band: "
+                  f"llminfra hostkey {args.inventory} {args.host} --pin")
+            return 1
+        new = presented[0].key
+        if not args.yes:
+            answer = input(f"re-pin {args.host} to {presented[0].fingerprint}? "
+                           f"type the host name to confirm: ")
+            if answer.strip() != args.host:
+                print("not re-pinned")
+                return 1
+        source = stack.source
+        if source is None:
+            raise HostKeyError("the stack was not loaded from a file")
+        repin(source, ssh.host_key, new, args.host)
+    except HostKeyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    # a GPU host's tunnel pin and channel URLs live on the gateways too
+    gateways = list(stack.gateways) if role == "gpu" else []
+    limits = " ".join(f"--limit {n}" for n in [args.host, *gateways])
+    print(f"{args.host}: re-pinned in {source}. Converge: "
+          f"pyinfra {Path(args.inventory).with_suffix('.py')} deploys/all.py {limits}")
+    return 0
+
+
 def cmd_lab(args: argparse.Namespace) -> int:
     try:
         from llminfra_lab.__main__ import run
@@ -104,6 +179,21 @@ def build_parser() -> argparse.ArgumentParser:
     ch.add_argument("--detailed-exitcode", action="store_true",
                     help="plan: exit 3 when changes are pending")
     ch.set_defaults(func=cmd_channels)
+
+    cl = sub.add_parser("clients", help="base URL and key(s) ready to paste: openai SDK, curl, "
+                        "NextChat, ChatTool; how to trust a self-signed certificate")
+    with_inventory(cl)
+    cl.add_argument("token", nargs="?", help="only this token (default: every declared token)")
+    cl.add_argument("--gateway", help="the gateway (needed when there are several)")
+    cl.set_defaults(func=cmd_clients)
+
+    hk = sub.add_parser("hostkey", help="show the SSH host key a host presents against the "
+                        "pinned one; re-pin after explicit confirmation")
+    with_inventory(hk)
+    hk.add_argument("host", help="a host declared in the inventory")
+    hk.add_argument("--pin", action="store_true", help="re-pin to the presented key (asks first)")
+    hk.add_argument("--yes", action="store_true", help="with --pin: do not ask")
+    hk.set_defaults(func=cmd_hostkey)
 
     sch = sub.add_parser("schema", help="print the inventory's JSON Schema (for editor completion)")
     sch.set_defaults(func=cmd_schema)
