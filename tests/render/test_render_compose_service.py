@@ -4,8 +4,9 @@ import pytest
 import yaml
 from render_helpers import SECRETS, make_stack
 
+from llminfra.model.services.vllm import vllm_args
 from llminfra.render import (
-    RenderError, render_service_compose, render_service_secrets, service_view, vllm_args,
+    RenderError, render_service_compose, render_service_secrets, service_view,
 )
 
 

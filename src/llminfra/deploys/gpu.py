@@ -11,7 +11,7 @@ from pyinfra.operations import apt, files
 
 from llminfra.commands import nvidia_toolkit_apt_source
 from llminfra.facts.gpu import NvidiaGpus, check_pinning
-from llminfra.model import GpuHost, Mirrors, OllamaService, Stack, VllmService
+from llminfra.model import GpuHost, Mirrors, Stack
 from llminfra.operations import compose, models, ollama, private
 from llminfra.render import project_dir, render_service_compose, render_service_secrets
 from llminfra.render.nginx_common import loopback_for
@@ -74,7 +74,7 @@ def model_service(stack: Stack, host_name: str, service_name: str) -> None:
     private.file(name=f"{svc.name}: secrets.env", path=secrets.path_on_host,
                  src=StringIO(secrets.content))  # fmt: skip
     key_file = None
-    api_key = getattr(svc, "api_key", None)
+    api_key = svc.client_key()
     if api_key:
         key_file = f"{directory}/api-key"  # read by the readiness probe (via stdin, not argv)
         private.file(name=f"{svc.name}: api key for probes", path=key_file,
@@ -84,9 +84,9 @@ def model_service(stack: Stack, host_name: str, service_name: str) -> None:
         project_dir=directory,
         compose=render_service_compose(stack, host_name, svc).content,
     )
-    if isinstance(svc, OllamaService) and svc.models:
+    if svc.pulls():
         ollama.models(name=f"{svc.name}: pull models", project_dir=directory, service=svc.name,
-                      models=list(svc.models))  # fmt: skip
+                      models=svc.pulls())  # fmt: skip
     address = loopback_for(stack.service_bind(gpu, svc))
     for model in svc.served()[:1]:
         models.servable(
@@ -97,9 +97,7 @@ def model_service(stack: Stack, host_name: str, service_name: str) -> None:
             project_dir=directory,
             api_key_file=key_file,
             timeout=svc.ready_timeout,
-            # vLLM: one real token. Ollama: listed once pulled. Other servers may serve
-            # embeddings only, so a listing is all that is asked of them.
-            probe="chat" if isinstance(svc, VllmService) else "list",
+            probe=svc.probe,
         )
 
 

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from .errors import StackError, line
 from .secrets import Secrets
+from .services import TAGS
 from .stack import Stack
 from .validate import check_local_files, check_secrets, check_stack
 
@@ -32,7 +33,6 @@ def _mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]
 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 
-_TAGS = ("vllm", "ollama", "openai")
 _MESSAGES = {
     "extra_forbidden": "unknown key",
     "missing": "is required",
@@ -45,7 +45,7 @@ def pydantic_lines(exc: ValidationError) -> list[str]:
         raw = list(err["loc"])
         # drop discriminator tags (services/0/vllm/port) and pydantic's dict-key marker
         loc = [p for i, p in enumerate(raw)
-               if p != "[key]" and not (p in _TAGS and i > 0 and isinstance(raw[i - 1], int))]
+               if p != "[key]" and not (p in TAGS and i > 0 and isinstance(raw[i - 1], int))]
         msg = _MESSAGES.get(err["type"])
         if msg is None:
             msg = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")

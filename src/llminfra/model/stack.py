@@ -168,7 +168,7 @@ class Stack(Strict):
                 opts = svc.channel
                 specs.append(ChannelSpec(
                     name=f"{host_name}/{svc.name}", type=OPENAI_COMPATIBLE, base_url=url,
-                    models=svc.served(), key_secret=getattr(svc, "api_key", None),
+                    models=svc.served(), key_secret=svc.client_key(),
                     model_mapping=dict(opts.model_mapping), priority=opts.priority or 0,
                     weight=opts.weight, groups=list(opts.groups), enabled=opts.enabled,
                     origin=f"{host_name}/services/{i}",

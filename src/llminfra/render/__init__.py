@@ -16,7 +16,6 @@ from .nginx_gateway import gateway_view, render_gateway_nginx
 from .nginx_relay import relay_view, render_relay_nginx
 from .tls import CertPaths, cert_paths
 from .tunnel_unit import render_known_hosts, render_tunnel_unit, tunnel_view
-from .vllm import tensor_parallel, vllm_args
 
 __all__ = [
     "CertPaths", "RenderError", "RenderedFile", "cert_paths", "daemon_config", "gateway_files",
@@ -24,5 +23,5 @@ __all__ = [
     "render_all", "render_daemon_json", "render_gateway_nginx", "render_known_hosts",
     "render_oneapi_compose", "render_oneapi_secrets", "render_relay_nginx",
     "render_service_compose", "render_service_secrets", "render_tunnel_unit", "service_view",
-    "tensor_parallel", "trust_bundle", "tunnel_view", "vllm_args",
+    "trust_bundle", "tunnel_view",
 ]

@@ -1,0 +1,128 @@
+"""What every service kind shares: the common settings and the runtime a kind hands to render."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import Field, field_validator
+
+from ..base import Name, Port, SecretName, Strict
+from ..mirrors import Mirrors
+
+
+class ChannelOptions(Strict):
+    """How the OneAPI channel derived from this service routes requests."""
+
+    enabled: bool = Field(True, description="Create the channel enabled.")
+    priority: int | None = Field(
+        None, description="Higher wins; equal priorities share load. Default 0. Required when "
+        "another channel serves the same model name."
+    )
+    weight: int = Field(0, ge=0, description="Stored by OneAPI, not used for routing by it.")
+    groups: list[str] = Field(["default"], min_length=1, description="OneAPI user groups.")
+    model_mapping: dict[str, str] = Field(
+        {}, description="Public model name -> name sent upstream."
+    )
+
+
+Gpus = list[Annotated[int, Field(ge=0)]] | Literal["cpu"]
+# How the deploy decides a model is servable: `chat` sends one real token, `list` only asks
+# /v1/models (Ollama lists once pulled; other servers may serve embeddings only).
+Probe = Literal["chat", "list"]
+
+
+@dataclass(frozen=True)
+class Healthcheck:
+    test: tuple[str, ...]
+    start_period: str
+    interval: str = "30s"
+    timeout: str = "10s"
+    retries: int = 3
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """How one kind's container runs; render adds what every kind shares (image rewrite,
+    ports, extra env, GPUs, logging)."""
+
+    command: tuple[str, ...]
+    env: dict[str, str]
+    volumes: tuple[str, ...]
+    container_port: int
+    healthcheck: Healthcheck | None
+    # NCCL/PyTorch tensor-parallel workers exchange tensors through shared memory.
+    ipc_host: bool = False
+    shm_size: str | None = None
+
+
+def host_dir(configured: str | None, data_dir: str, default: str) -> str:
+    """A directory on the GPU host: the configured one, else `<data_dir>/<default>`."""
+    return (configured or f"{data_dir}/{default}").rstrip("/")
+
+
+class ServiceBase(Strict):
+    """Fields every kind has. A kind module subclasses this, adds `kind: Literal[...]`, and
+    is listed in `KINDS` (services/__init__.py); nothing else names kinds."""
+
+    # How the deploy waits for the model (see Probe).
+    probe: ClassVar[Probe] = "list"
+    # Shown after the kind in the README reference's section title.
+    reference_note: ClassVar[str] = ""
+
+    name: Name = Field(description="Service name; also the Compose project `llm-<name>`.")
+    port: Port = Field(description="Port the server listens on, on the GPU host.")
+    gpus: Gpus = Field(description="GPU indices this service may use, or `cpu`.")
+    image: str = Field("", description="Container image; each kind has its own default.")
+    bind: str | None = Field(
+        None, description="Host address the port is published on. Default: `127.0.0.1` on "
+        "tunnel-only hosts, `0.0.0.0` on directly reachable hosts."
+    )
+    env: dict[str, str] = Field({}, description="Extra environment (non-secret).")
+    tunnel_port: Port | None = Field(
+        None, description="Gateway-side tunnel port (tunnel-only hosts). Default: the "
+        "stable hash of `<gpu host>/<service>` into the gateway's `tunnel_port_base` range."
+    )
+    channel: ChannelOptions = Field(default_factory=ChannelOptions)
+    ready_timeout: int = Field(
+        900, ge=10, description="Seconds to wait for the model to become servable."
+    )
+
+    @field_validator("gpus")
+    @classmethod
+    def _unique_gpus(cls, value: Gpus) -> Gpus:
+        if isinstance(value, list):
+            if not value:
+                raise ValueError("should list at least one GPU index, or be 'cpu'")
+            dup = sorted({i for i in value if value.count(i) > 1})
+            if dup:
+                raise ValueError(f"GPU {dup[0]} listed twice")
+        return value
+
+    @property
+    def gpu_list(self) -> list[int]:
+        return [] if self.gpus == "cpu" else list(self.gpus)
+
+    @classmethod
+    def tag(cls) -> str:
+        """The `kind:` value that selects this class."""
+        return str(cls.model_fields["kind"].annotation.__args__[0])  # type: ignore[union-attr]
+
+    def served(self) -> list[str]:  # pragma: no cover - every kind overrides it
+        raise NotImplementedError
+
+    def client_key(self) -> SecretName | None:
+        """Secret clients must send as a bearer token (the channel and the readiness probe)."""
+        return None
+
+    def runtime(self, data_dir: str, mirrors: Mirrors) -> Runtime:  # pragma: no cover
+        raise NotImplementedError
+
+    def pulls(self) -> list[str]:
+        """Models pulled into the running server (`ollama pull`) before it counts as ready."""
+        return []
+
+    def secrets(self, secret: Callable[[str], str]) -> dict[str, str]:
+        """Environment for the 0600 secrets file; `secret` maps a secret name to its value."""
+        return {}

@@ -1,0 +1,41 @@
+"""Ollama: settings, its environment, and the models pulled before it counts as ready."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from ..base import Port
+from ..mirrors import Mirrors
+from .base import Healthcheck, Runtime, ServiceBase, host_dir
+
+MODELS_DIR = "/ollama-models"
+
+
+class OllamaService(ServiceBase):
+    kind: Literal["ollama"]
+    image: str = Field("ollama/ollama:0.5.7", description="Ollama image.")
+    port: Port = 11434
+    models: list[str] = Field([], description="Models pulled before the service counts as ready.")
+    keep_alive: str = Field("5m", description="OLLAMA_KEEP_ALIVE.")
+    num_parallel: int = Field(4, ge=1, description="OLLAMA_NUM_PARALLEL.")
+    max_loaded_models: int = Field(1, ge=1, description="OLLAMA_MAX_LOADED_MODELS.")
+    cache_dir: str | None = Field(
+        None, description="Host directory for OLLAMA_MODELS. Default `<data_dir>/ollama`."
+    )
+
+    def served(self) -> list[str]:
+        return list(self.models)
+
+    def pulls(self) -> list[str]:
+        return list(self.models)
+
+    def runtime(self, data_dir: str, mirrors: Mirrors) -> Runtime:
+        cache = host_dir(self.cache_dir, data_dir, "ollama")
+        env = {"OLLAMA_HOST": f"0.0.0.0:{self.port}", "OLLAMA_MODELS": MODELS_DIR,
+               "OLLAMA_KEEP_ALIVE": self.keep_alive, "OLLAMA_NUM_PARALLEL": str(self.num_parallel),
+               "OLLAMA_MAX_LOADED_MODELS": str(self.max_loaded_models)}
+        return Runtime(command=(), env=env, volumes=(f"{cache}:{MODELS_DIR}",),
+                       container_port=self.port,
+                       healthcheck=Healthcheck(("CMD", "ollama", "list"), "60s"))

@@ -1,0 +1,114 @@
+"""vLLM: settings, and the OpenAI server's command line, environment and secrets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from ..base import SecretName
+from ..mirrors import Mirrors
+from .base import Healthcheck, Probe, Runtime, ServiceBase, host_dir
+
+
+class VllmService(ServiceBase):
+    probe: ClassVar[Probe] = "chat"
+
+    kind: Literal["vllm"]
+    image: str = Field("vllm/vllm-openai:v0.6.6", description="vLLM image.")
+    model: str = Field(description="Hugging Face / ModelScope id, or a path inside `cache_dir`.")
+    served_names: list[str] = Field(
+        [], description="Names clients use. Default: the last part of `model`."
+    )
+    tensor_parallel_size: int | None = Field(
+        None, ge=1, description="Default: the number of pinned GPUs."
+    )
+    max_model_len: int | None = Field(None, ge=16, description="Context length cap.")
+    gpu_memory_utilization: float = Field(0.9, gt=0, le=1, description="Share of VRAM vLLM uses.")
+    dtype: Literal["auto", "half", "float16", "bfloat16", "float", "float32"] = "auto"
+    quantization: str | None = Field(None, description="e.g. awq, gptq, fp8.")
+    lora_modules: dict[str, str] = Field({}, description="LoRA name -> path or repo id.")
+    api_key: SecretName | None = Field(
+        None, description="Secret required by vLLM from clients (and used by the channel)."
+    )
+    hf_token: SecretName | None = Field(None, description="Secret with a Hugging Face token.")
+    trust_remote_code: bool = False
+    extra_args: list[str] = Field([], description="Appended verbatim to vLLM's arguments.")
+    model_source: Literal["huggingface", "modelscope"] = Field(
+        "huggingface", description="Where weights are downloaded from."
+    )
+    cache_dir: str | None = Field(
+        None, description="Host directory for weights. Default `<data_dir>/models`."
+    )
+    shm_size: str = Field("16g", description="Shared memory for the container (NCCL/PyTorch).")
+
+    def served(self) -> list[str]:
+        return self.served_names or [self.model.rstrip("/").split("/")[-1]]
+
+    def client_key(self) -> SecretName | None:
+        return self.api_key
+
+    def runtime(self, data_dir: str, mirrors: Mirrors) -> Runtime:
+        cache = host_dir(self.cache_dir, data_dir, "models")
+        # The key comes from the env file; the container's shell expands it (the template
+        # escapes `$` so Compose does not).
+        probe = (f'curl -fsS -o /dev/null -H "Authorization: Bearer ${{VLLM_API_KEY:-}}" '
+                 f"http://127.0.0.1:{self.port}/v1/models")
+        return Runtime(
+            command=tuple(vllm_args(self, cache)), env=vllm_env(self, mirrors, cache),
+            volumes=(f"{cache}:{cache}",), container_port=self.port,
+            healthcheck=Healthcheck(("CMD-SHELL", probe), f"{self.ready_timeout}s"),
+            ipc_host=True, shm_size=self.shm_size,
+        )
+
+    def secrets(self, secret: Callable[[str], str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        if self.api_key:
+            out["VLLM_API_KEY"] = secret(self.api_key)
+        if self.hf_token:
+            out["HF_TOKEN"] = secret(self.hf_token)
+        return out
+
+
+def tensor_parallel(svc: VllmService) -> int:
+    return svc.tensor_parallel_size or max(len(svc.gpu_list), 1)
+
+
+def download_dir(svc: VllmService, cache_dir: str) -> str:
+    if svc.model_source == "modelscope":
+        return f"{cache_dir}/modelscope"
+    return f"{cache_dir}/huggingface/hub"  # HF_HOME/hub: the cache HF tools look in
+
+
+def vllm_args(svc: VllmService, cache_dir: str) -> list[str]:
+    """Arguments for the image's entrypoint (the OpenAI API server). The API key is not
+    here: vLLM reads VLLM_API_KEY from the environment (the secrets file), so it never
+    shows in `docker inspect` or `ps`."""
+    args = ["--model", svc.model, "--served-model-name", *svc.served(),
+            "--host", "0.0.0.0", "--port", str(svc.port),
+            "--tensor-parallel-size", str(tensor_parallel(svc)),
+            "--gpu-memory-utilization", str(svc.gpu_memory_utilization),
+            "--dtype", svc.dtype, "--download-dir", download_dir(svc, cache_dir)]
+    if svc.max_model_len is not None:
+        args += ["--max-model-len", str(svc.max_model_len)]
+    if svc.quantization:
+        args += ["--quantization", svc.quantization]
+    if svc.lora_modules:
+        args += ["--enable-lora", "--lora-modules",
+                 *(f"{name}={path}" for name, path in svc.lora_modules.items())]
+    if svc.trust_remote_code:
+        args.append("--trust-remote-code")
+    return args + list(svc.extra_args)
+
+
+def vllm_env(svc: VllmService, mirrors: Mirrors, cache_dir: str) -> dict[str, str]:
+    env = {"HF_HOME": f"{cache_dir}/huggingface"}
+    if svc.model_source == "modelscope":
+        env["VLLM_USE_MODELSCOPE"] = "True"
+        env["MODELSCOPE_CACHE"] = download_dir(svc, cache_dir)
+        if mirrors.modelscope_endpoint:
+            env["MODELSCOPE_DOMAIN"] = mirrors.modelscope_endpoint
+    elif mirrors.huggingface_endpoint:
+        env["HF_ENDPOINT"] = mirrors.huggingface_endpoint
+    return env
