@@ -51,7 +51,7 @@ def test_reference_has_one_section_per_kind():
     models = [model for _, model in SECTIONS]
     assert [k for k in models if k in KINDS] == list(KINDS)
     titles = [title for title, model in SECTIONS if model in KINDS]
-    assert all(f"kind: {k.tag()}`" in t for t, k in zip(titles, KINDS))
+    assert all(f"kind: {k.tag()}`" in t for t, k in zip(titles, KINDS, strict=True))
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=TAGS)
