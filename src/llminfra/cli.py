@@ -81,6 +81,61 @@ def cmd_clients(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_smoke(args: argparse.Namespace) -> int:
+    import json
+    import ssl
+    import subprocess
+    import tempfile
+
+    import httpx
+    from openai import OpenAI
+
+    from .clients import access, ssh_fetch_argv
+    from .oneapi.session import known_hosts_file
+    from .smoke import HEADERS, rows, run, targets
+    from .table import table
+
+    stack = _load(args)
+    gateway = _gateway(stack, args.gateway)
+    try:
+        found = access(stack, gateway, args.token)
+    except LookupError as exc:
+        raise StackError([str(exc.args[0])]) from None
+    usable = [a for a in found if a.key]
+    if not usable:
+        print("smoke: no token key captured yet (run `llminfra channels apply`)", file=sys.stderr)
+        return 1
+    a = usable[0]
+    verify: ssl.SSLContext | bool = True
+    if args.cacert:
+        verify = ssl.create_default_context(cafile=args.cacert)
+    elif a.self_signed:  # fetched over the pinned SSH connection, never trusted on first use
+        argv = ssh_fetch_argv(stack, gateway, a.cert_path, known_hosts_file(stack, gateway))
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        if proc.returncode != 0 or "BEGIN CERTIFICATE" not in proc.stdout:
+            print(f"smoke: cannot fetch {gateway}'s certificate over SSH: "
+                  f"{proc.stderr.strip()[-300:]}", file=sys.stderr)
+            return 1
+        with tempfile.NamedTemporaryFile("w", suffix=".crt", delete=False) as fh:
+            fh.write(proc.stdout)
+        verify = ssl.create_default_context(cafile=fh.name)
+    base = args.url or a.base_url
+    http = httpx.Client(verify=verify, timeout=args.timeout, trust_env=False)
+    client = OpenAI(base_url=base, api_key=a.key, http_client=http, max_retries=0)
+    results = [run(client, t) for t in targets(stack, args.include_external)
+               if not args.model or t.model in args.model]
+    if args.json:
+        print(json.dumps([{**r.__dict__, "target": r.target.__dict__,
+                           "tokens_per_s": r.tokens_per_s} for r in results], indent=2))
+    else:
+        print(f"smoke through {base} (token {a.token})")
+        print(table(HEADERS, rows(results)))
+    broken = [r for r in results if not r.ok]
+    for r in broken:
+        print(f"smoke: {r.target.model} via {r.target.origin}: {r.error}", file=sys.stderr)
+    return 1 if broken or not results else 0
+
+
 def cmd_hostkey(args: argparse.Namespace) -> int:
     from .hostkey import HostKeyError, describe, pinned_matches, repin, scan
 
@@ -186,6 +241,21 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("token", nargs="?", help="only this token (default: every declared token)")
     cl.add_argument("--gateway", help="the gateway (needed when there are several)")
     cl.set_defaults(func=cmd_clients)
+
+    sm = sub.add_parser("smoke", help="through the public URL with the openai client: a streamed "
+                        "chat per model (embeddings where declared); TTFT, chunk gaps, tokens/s")
+    with_inventory(sm)
+    sm.add_argument("--gateway", help="the gateway (needed when there are several)")
+    sm.add_argument("--token", help="token to use (default: the first whose key is captured)")
+    sm.add_argument("--model", action="append", help="only this model (repeatable)")
+    sm.add_argument("--url", help="base URL to use instead of https://<server_name>/v1 "
+                    "(e.g. the gateway's address before DNS exists)")
+    sm.add_argument("--cacert", help="CA file to verify the gateway with")
+    sm.add_argument("--include-external", action="store_true",
+                    help="also call provider channels (they bill per call)")
+    sm.add_argument("--timeout", type=float, default=120.0, help="seconds per request")
+    sm.add_argument("--json", action="store_true", help="machine-readable results")
+    sm.set_defaults(func=cmd_smoke)
 
     hk = sub.add_parser("hostkey", help="show the SSH host key a host presents against the "
                         "pinned one; re-pin after explicit confirmation")
