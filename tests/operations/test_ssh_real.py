@@ -16,7 +16,7 @@ import urllib.request
 
 import pytest
 
-from llminfra.commands import autossh_argv, tunnel_key_options
+from llminfra.commands.ssh import autossh_argv, tunnel_key_options
 from llminfra.operations import ssh
 
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from pyinfra.operations import files
 
+from llminfra.commands.tls import ACME_WEBROOT
 from llminfra.model import TlsSettings
 from llminfra.operations import private
 from llminfra.operations.tls import acme_certificate, self_signed
 from llminfra.render import CertPaths
-from llminfra.render.tls import ACME_WEBROOT
 
 from ._apt import install
 

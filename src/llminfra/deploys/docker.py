@@ -10,14 +10,18 @@ from pyinfra.facts.deb import DebArch
 from pyinfra.facts.server import LinuxDistribution
 from pyinfra.operations import apt, files, systemd
 
-from llminfra.commands import DOCKER_KEYRING, docker_apt_source
+from llminfra.commands.apt import (
+    APT_PROXY_CONF,
+    DOCKER_KEYRING,
+    apt_proxy_conf,
+    docker_apt_source,
+)
 from llminfra.model import Mirrors
 from llminfra.operations import docker
 from llminfra.render.daemon import daemon_config
 
 from ._apt import install
 
-APT_PROXY_CONF = "/etc/apt/apt.conf.d/95llminfra-proxy"
 # Compose v2 plugin package per distribution archive (bookworm only has Compose v1).
 DISTRO_COMPOSE = {("debian", "trixie"): "docker-compose", ("ubuntu", None): "docker-compose-v2"}
 
@@ -72,7 +76,7 @@ def docker_engine(mirrors: Mirrors, nvidia: bool = False) -> None:
     if mirrors.apt_proxy:
         files.put(
             name="apt proxy",
-            src=_text(f'Acquire::http::Proxy "{mirrors.apt_proxy}";\n'),
+            src=_text(apt_proxy_conf(mirrors.apt_proxy)),
             dest=APT_PROXY_CONF,
             mode="644",
         )

@@ -9,7 +9,7 @@ from pyinfra.api import DeployError, deploy
 from pyinfra.facts.deb import DebArch
 from pyinfra.operations import apt, files
 
-from llminfra.commands import nvidia_toolkit_apt_source
+from llminfra.commands.apt import NVIDIA_KEYRING, nvidia_toolkit_apt_source
 from llminfra.facts.gpu import NvidiaGpus, check_pinning
 from llminfra.model import GpuHost, Mirrors, Stack
 from llminfra.operations import compose, models, ollama, private
@@ -18,8 +18,6 @@ from llminfra.render.nginx_common import loopback_for
 
 from ._apt import install
 from .docker import docker_engine
-
-NVIDIA_KEYRING = "/etc/apt/keyrings/nvidia-container-toolkit.asc"
 
 
 def check_gpus(settings: GpuHost) -> None:

@@ -15,7 +15,7 @@ from pyinfra.api import DeployError, deploy
 from pyinfra.operations import files, server, systemd
 from pyinfra.operations.util import any_changed
 
-from llminfra.commands import tunnel_key_options
+from llminfra.commands.ssh import tunnel_key_options
 from llminfra.model import Stack
 from llminfra.operations import private, ssh
 from llminfra.operations.http import answers

@@ -9,7 +9,7 @@ from pyinfra.api import FactBase
 from pyinfra.api.exceptions import FactProcessError
 from typing_extensions import override
 
-from llminfra.commands import compose_state
+from llminfra.commands.compose import compose_state
 
 
 def parse_ps(lines: list[str]) -> list[dict[str, Any]]:

@@ -9,10 +9,8 @@ from pyinfra.api import FactBase, ShortFactBase
 from pyinfra.api.exceptions import FactProcessError
 from typing_extensions import override
 
+from llminfra.commands.gpu import nvidia_smi_query
 from llminfra.facts.docker import DockerDaemonConfig
-
-# Order matters: process() maps columns by position.
-QUERY_FIELDS = "index,uuid,name,memory.total,memory.used,driver_version,compute_cap"
 
 
 @dataclass(frozen=True)
@@ -49,7 +47,7 @@ class NvidiaGpus(FactBase[list[Gpu]]):
 
     @override
     def command(self) -> str:
-        return f"nvidia-smi --query-gpu={QUERY_FIELDS} --format=csv,noheader,nounits"
+        return nvidia_smi_query()
 
     @override
     def process(self, output):

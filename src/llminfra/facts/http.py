@@ -3,29 +3,10 @@ service."""
 
 from __future__ import annotations
 
-from pyinfra.api import FactBase, QuoteString, StringCommand
+from pyinfra.api import FactBase
 from typing_extensions import override
 
-from llminfra.commands import compose
-
-
-def status_probe(url: str, project_dir: str | None = None, service: str | None = None,
-                 compose_command: str = "docker compose") -> StringCommand:
-    """Print the HTTP status ``url`` answers with (nothing or ``000``: no answer); exit 0.
-
-    On the host: curl. Inside a Compose service: wget (busybox or GNU), which images of
-    OneAPI ship and curl-less images usually have.
-    """
-    if project_dir is None:
-        return StringCommand(
-            "curl -s -o /dev/null -m 5 -w '%{http_code}'", QuoteString(url), "; echo",
-        )  # fmt: skip
-    return StringCommand(
-        "cd", QuoteString(project_dir), "2>/dev/null &&",
-        compose(compose_command, None), "exec -T", QuoteString(service or ""),
-        "wget -S -O /dev/null -T 5", QuoteString(url),
-        "2>&1 | awk '/^ *HTTP\\//{code=$2} END{print code}' || true",
-    )  # fmt: skip
+from llminfra.commands.http import status_probe
 
 
 class HttpStatus(FactBase[str | None]):

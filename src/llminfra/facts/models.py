@@ -8,7 +8,7 @@ from typing import Any
 from pyinfra.api import FactBase
 from typing_extensions import override
 
-from llminfra.commands import model_probe
+from llminfra.commands.models import model_probe
 
 
 class ModelEndpoint(FactBase[dict[str, Any]]):

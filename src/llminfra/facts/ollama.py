@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyinfra.api import FactBase
 from typing_extensions import override
 
-from llminfra.commands import ollama_list
+from llminfra.commands.ollama import ollama_list
 
 
 def canonical_model(model: str) -> str:

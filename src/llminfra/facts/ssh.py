@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from pyinfra.api import FactBase, QuoteString, StringCommand
+from pyinfra.api import FactBase
 from typing_extensions import override
+
+from llminfra.commands.ssh import keypair_state
 
 
 class SshKeypair(FactBase[dict[str, str | bool | None] | None]):
@@ -17,11 +19,7 @@ class SshKeypair(FactBase[dict[str, str | bool | None] | None]):
 
     @override
     def command(self, path):
-        return StringCommand(
-            "! test -e", QuoteString(path), "|| echo private;",
-            "! test -e", QuoteString(f"{path}.pub"), "|| sed 's/^/public /'",
-            QuoteString(f"{path}.pub"),
-        )  # fmt: skip
+        return keypair_state(path)
 
     @override
     def process(self, output):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from pyinfra.api import FactBase, QuoteString, StringCommand
+from pyinfra.api import FactBase
 from typing_extensions import override
+
+from llminfra.commands.tls import acme_renewal_state, certificate_state
 
 
 class Certificate(FactBase[dict | None]):
@@ -17,12 +19,7 @@ class Certificate(FactBase[dict | None]):
 
     @override
     def command(self, cert, key):
-        return StringCommand(
-            "test -f", QuoteString(key), "&& test -f", QuoteString(cert),
-            "&& { stat -c 'key_mode %a'", QuoteString(key), ";",
-            "openssl x509 -noout -ext subjectAltName -in", QuoteString(cert),
-            "2>/dev/null | tail -n +2; } || true",
-        )  # fmt: skip
+        return certificate_state(cert, key)
 
     @override
     def process(self, output):
@@ -45,8 +42,7 @@ class AcmeRenewal(FactBase[bool]):
 
     @override
     def command(self, cert_name):
-        path = f"/etc/letsencrypt/renewal/{cert_name}.conf"
-        return StringCommand("test -f", QuoteString(path), "&& echo yes || echo no")
+        return acme_renewal_state(cert_name)
 
     @override
     def process(self, output):

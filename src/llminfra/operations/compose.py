@@ -7,9 +7,15 @@ import posixpath
 from io import StringIO
 
 from pyinfra import host
-from pyinfra.api import FileUploadCommand, QuoteString, StringCommand, operation
+from pyinfra.api import FileUploadCommand, operation
 
-from llminfra.commands import COMPOSE_FILE, compose_down, compose_up
+from llminfra.commands.compose import (
+    COMPOSE_FILE,
+    compose_down,
+    compose_up,
+    project_dir_create,
+)
+from llminfra.commands.files import chmod_private
 from llminfra.facts.compose import ComposeProject
 
 
@@ -68,11 +74,11 @@ def stack(
     )
     if upload:
         path = posixpath.join(project_dir, COMPOSE_FILE)
-        yield StringCommand("mkdir -p -m 750", QuoteString(project_dir))
+        yield project_dir_create(project_dir)
         yield FileUploadCommand(
             StringIO(compose), path, remote_temp_filename=host.get_temp_filename(path)
         )
-        yield StringCommand("chmod 600", QuoteString(path))
+        yield chmod_private(path)
 
     if upload or project is None or _drifted(project):
         yield compose_up(*args)

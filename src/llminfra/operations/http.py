@@ -7,9 +7,10 @@ second run stays at zero changes.
 from __future__ import annotations
 
 from pyinfra import host
-from pyinfra.api import QuoteString, StringCommand, operation
+from pyinfra.api import operation
 
-from llminfra.facts.http import HttpStatus, status_probe
+from llminfra.commands.http import status_probe, wait_command
+from llminfra.facts.http import HttpStatus
 
 
 def answered(status: str | None, statuses: tuple[str, ...] | None) -> bool:
@@ -17,22 +18,6 @@ def answered(status: str | None, statuses: tuple[str, ...] | None) -> bool:
     if not status or status == "000":
         return False
     return statuses is None or status in statuses
-
-
-def wait_command(probe: StringCommand, what: str, timeout: int, statuses: tuple[str, ...] | None,
-                 interval: int = 2) -> StringCommand:
-    """Poll ``probe`` until it prints an accepted status, or fail after ``timeout`` s."""
-    accepted = "|".join(statuses) if statuses else "[1-5][0-9][0-9]"
-    message = f"{what} did not answer within {timeout}s"
-    return StringCommand(
-        "end=$(( $(date +%s) +", QuoteString(str(timeout)), "));",
-        "while :; do code=$(", probe, ");",
-        f'case "$code" in {accepted}) exit 0;; esac;',
-        'if [ "$(date +%s)" -ge "$end" ]; then',
-        "printf 'llminfra: %s: %s (last status: %s)\\n' \"$(hostname)\"", QuoteString(message),
-        '"${code:-none}" >&2; exit 1; fi;',
-        "sleep", QuoteString(str(interval)), "; done",
-    )  # fmt: skip
 
 
 @operation()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pyinfra import host
 from pyinfra.api import OperationValueError, operation
 
-from llminfra.commands import PROBES, compose_logs, model_wait
+from llminfra.commands.compose import compose_logs
+from llminfra.commands.models import PROBES, model_wait
 from llminfra.facts.models import ModelEndpoint, is_servable
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyinfra import host
 from pyinfra.api import operation
 
-from llminfra.commands import ollama_pull
+from llminfra.commands.ollama import ollama_pull
 from llminfra.facts.ollama import OllamaModels, canonical_model
 
 

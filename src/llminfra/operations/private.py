@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import posixpath
 from io import StringIO
 from typing import IO
 
 from pyinfra import host
-from pyinfra.api import FileUploadCommand, QuoteString, StringCommand, operation
+from pyinfra.api import FileUploadCommand, operation
 from pyinfra.facts.files import File, Sha256File
+
+from llminfra.commands.files import chmod_private, chown, private_file_create
 
 
 @operation()
@@ -46,23 +47,18 @@ def file(path: str, src: IO[str], user: str | None = None, group: str | None = N
     )
     commands: list = []
     if not same:
-        directory = posixpath.dirname(path) or "/"
         upload = StringIO(content)
         commands += [
-            StringCommand(
-                "mkdir -p -m 700", QuoteString(directory), "&& touch", QuoteString(path),
-                "&& chmod 600", QuoteString(path),
-            ),
+            private_file_create(path),
             FileUploadCommand(upload, path, remote_temp_filename=host.get_temp_filename(path)),
-            StringCommand("chmod 600", QuoteString(path)),
-        ]  # fmt: skip
+            chmod_private(path),
+        ]
     elif info["mode"] != 600:
-        commands.append(StringCommand("chmod 600", QuoteString(path)))
+        commands.append(chmod_private(path))
     if (user and (not same or info["user"] != user)) or (
         group and (not same or info["group"] != group)
     ):
-        owner = StringCommand(QuoteString(user or ""), ":", QuoteString(group or ""), _separator="")
-        commands.append(StringCommand("chown", owner, QuoteString(path)))
+        commands.append(chown(user, group, path))
     if not commands:
         host.noop(f"private file {path} is up to date")
     yield from commands

@@ -7,11 +7,12 @@ import re
 from io import StringIO
 
 from pyinfra import host
-from pyinfra.api import OperationValueError, QuoteString, StringCommand, operation
+from pyinfra.api import OperationValueError, operation
 from pyinfra.facts.files import FileContents
 from pyinfra.operations import files
 
-from llminfra.commands import ssh_keygen, ssh_public_key_from_private
+from llminfra.commands.files import chown
+from llminfra.commands.ssh import ssh_keygen, ssh_public_key_from_private
 from llminfra.facts.ssh import SshKeypair
 
 # A key is "type base64 [comment]"; in authorized_keys it may follow an options field.
@@ -92,8 +93,7 @@ def keypair(path: str, comment: str = "llminfra", user: str | None = None,
     else:
         yield ssh_keygen(path, comment)
     if user or group:
-        owner = StringCommand(QuoteString(user or ""), ":", QuoteString(group or ""), _separator="")
-        yield StringCommand("chown", owner, QuoteString(path), QuoteString(f"{path}.pub"))
+        yield chown(user, group, path, f"{path}.pub")
 
 
 @operation()
@@ -110,7 +110,7 @@ def authorized_key(
     + user: account the key logs in as (owner of the file and its directory)
     + key: the public key line, ``ssh-ed25519 AAAA… comment``
     + options: authorized_keys options; for a tunnel key use
-      ``llminfra.commands.tunnel_key_options(["127.0.0.1:8000"])``, i.e.
+      ``llminfra.commands.ssh.tunnel_key_options(["127.0.0.1:8000"])``, i.e.
       ``restrict,port-forwarding,permitopen="127.0.0.1:8000",command="/bin/false"``
     + path: the authorized_keys file (default ``~user/.ssh/authorized_keys``, ``/home/<user>``
       or ``/root``)

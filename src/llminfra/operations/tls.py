@@ -6,37 +6,12 @@ made again only when the names they must carry change.
 
 from __future__ import annotations
 
-import posixpath
-
 from pyinfra import host
-from pyinfra.api import QuoteString, StringCommand, operation
+from pyinfra.api import operation
 
+from llminfra.commands.files import chmod_private
+from llminfra.commands.tls import certbot_command, openssl_self_signed, subject_alt_names
 from llminfra.facts.tls import AcmeRenewal, Certificate
-from llminfra.render.tls import ACME_WEBROOT
-
-SELF_SIGNED_DAYS = 3650
-
-
-def subject_alt_names(names: list[str], ips: list[str]) -> list[str]:
-    return [f"DNS:{n}" for n in dict.fromkeys(names)] + [f"IP:{a}" for a in dict.fromkeys(ips)]
-
-
-def openssl_self_signed(cert: str, key: str, sans: list[str],
-                        days: int = SELF_SIGNED_DAYS) -> StringCommand:
-    """Make a P-256 key (0600 from birth) and a self-signed certificate for ``sans``."""
-    common_name = sans[0].partition(":")[2]
-    return StringCommand(
-        "mkdir -p -m 755", QuoteString(posixpath.dirname(cert)),
-        "&& mkdir -p -m 700", QuoteString(posixpath.dirname(key)),
-        "&& (umask 077 && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1",
-        "-nodes -sha256 -days", QuoteString(str(days)),
-        "-subj", QuoteString(f"/CN={common_name}"),
-        "-addext", QuoteString("subjectAltName=" + ",".join(sans)),
-        "-keyout", QuoteString(f"{key}.new"), "-out", QuoteString(f"{cert}.new"), "2>/dev/null)",
-        "&& chmod 600", QuoteString(f"{key}.new"), "&& chmod 644", QuoteString(f"{cert}.new"),
-        "&& mv -f", QuoteString(f"{key}.new"), QuoteString(key),
-        "&& mv -f", QuoteString(f"{cert}.new"), QuoteString(cert),
-    )  # fmt: skip
 
 
 @operation()
@@ -55,24 +30,9 @@ def self_signed(cert: str, key: str, names: list[str], ips: list[str] | None = N
     if present is None or sorted(present["names"]) != sorted(sans):
         yield openssl_self_signed(cert, key, sans)
     elif present["key_mode"] != "600":
-        yield StringCommand("chmod 600", QuoteString(key))
+        yield chmod_private(key)
     else:
         host.noop(f"certificate {cert} covers {', '.join(sans)}")
-
-
-def certbot_command(name: str, email: str, webroot: str = ACME_WEBROOT) -> StringCommand:
-    """Swap the placeholder out of certbot's way, issue, restore the placeholder on failure."""
-    live = f"/etc/letsencrypt/live/{name}"
-    return StringCommand(
-        "rm -rf", QuoteString(f"{live}.placeholder"),
-        "&& mv", QuoteString(live), QuoteString(f"{live}.placeholder"),
-        "&& if certbot certonly --webroot -w", QuoteString(webroot), "-d", QuoteString(name),
-        "--cert-name", QuoteString(name), "--non-interactive --agree-tos -m", QuoteString(email),
-        "--deploy-hook 'systemctl reload nginx';",
-        "then rm -rf", QuoteString(f"{live}.placeholder"), ";",
-        "else rm -rf", QuoteString(live), "; mv", QuoteString(f"{live}.placeholder"),
-        QuoteString(live), "; exit 1; fi",
-    )  # fmt: skip
 
 
 @operation()

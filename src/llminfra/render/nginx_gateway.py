@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from llminfra.commands.tls import ACME_WEBROOT
 from llminfra.model import Stack
 
 from .files import RenderedFile, render
 from .nginx_common import hostname, loopback_for, size
-from .tls import ACME_WEBROOT, CertPaths, cert_paths
+from .tls import CertPaths, cert_paths
 
 GATEWAY_SITE = "/etc/nginx/conf.d/llminfra-gateway.conf"
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from llminfra.commands.tls import ACME_WEBROOT
 from llminfra.model import Stack
 
 from .files import RenderError, RenderedFile, render
 from .nginx_common import address, header, hostname, path, upstream
-from .tls import ACME_WEBROOT, CertPaths, cert_paths
+from .tls import CertPaths, cert_paths
 
 RELAY_SITE = "/etc/nginx/conf.d/llminfra-relay.conf"
 TRUSTED_CA = "/etc/ssl/certs/ca-certificates.crt"

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from llminfra.commands.tls import ACME_LIVE
 from llminfra.model import TlsSettings
 
 TLS_DIR = "/etc/llminfra/tls"
-ACME_WEBROOT = "/var/www/llminfra-acme"
-ACME_LIVE = "/etc/letsencrypt/live"
 
 
 @dataclass(frozen=True)

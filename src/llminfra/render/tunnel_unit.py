@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from llminfra.commands import autossh_argv
+from llminfra.commands.ssh import autossh_argv
 from llminfra.model import Stack, Tunnel
 
 from .files import RenderError, RenderedFile, render

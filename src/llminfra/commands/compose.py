@@ -1,0 +1,90 @@
+"""Docker Compose: project state, up, down, logs."""
+
+from __future__ import annotations
+
+from pyinfra.api import QuoteString, StringCommand
+
+COMPOSE_FILE = "compose.yaml"
+# Written after every successful `up`: the sha256 of `docker compose config` at that moment.
+COMPOSE_STAMP = ".llminfra-config.sha256"
+
+# vLLM prints its own argv (api_key included) at start-up; never echo that back.
+REDACT_SED = (
+    r"s/((api[_-]?key|token|password|secret|authorization)[^:=[:space:]]{0,20}[\"']?"
+    r"([[:space:]]*[:=][[:space:]]*|[[:space:]]+)(bearer[[:space:]]+)?[][\"']*)"
+    r"[^][\"'[:space:],}]+/\1***/Ig"
+)
+
+
+def compose(compose_command: str, project_name: str | None, *args: object) -> StringCommand:
+    """``docker compose [-p NAME] ARGS...``; ``compose_command`` may be ``docker-compose``."""
+    bits: list[object] = [QuoteString(word) for word in compose_command.split()]
+    if project_name is not None:
+        bits += ["-p", QuoteString(project_name)]
+    return StringCommand(*bits, *args)
+
+
+def _config_hash(dc: StringCommand) -> StringCommand:
+    # The rendered config may hold secrets: it only ever flows into sha256sum.
+    return StringCommand(dc, "config 2>/dev/null | sha256sum | cut -c1-64")
+
+
+def compose_state(
+    project_dir: str, compose_command: str = "docker compose", project_name: str | None = None
+) -> StringCommand:
+    """Script printing tagged lines (``file``/``stamp``/``config``/``service``/``ps``).
+
+    Prints nothing when the project directory or its compose.yaml is absent.
+    """
+    dc = compose(compose_command, project_name)
+    return StringCommand(
+        "cd", QuoteString(project_dir), "2>/dev/null || exit 0;",
+        "test -f", COMPOSE_FILE, "|| exit 0;",
+        "printf 'file %s\\n' \"$(sha256sum", COMPOSE_FILE, "| cut -c1-64)\";",
+        "printf 'stamp %s\\n' \"$(cat", COMPOSE_STAMP, "2>/dev/null)\";",
+        "printf 'config %s\\n' \"$(", _config_hash(dc), ")\";",
+        dc, "config --services 2>/dev/null | sed 's/^/service /';",
+        dc, "ps --all --format json 2>/dev/null | sed 's/^/ps /'",
+    )  # fmt: skip
+
+
+def project_dir_create(project_dir: str) -> StringCommand:
+    """The project directory, 0750: the compose file in it may hold secrets."""
+    return StringCommand("mkdir -p -m 750", QuoteString(project_dir))
+
+
+def compose_up(
+    project_dir: str, compose_command: str = "docker compose", project_name: str | None = None
+) -> StringCommand:
+    """``up -d --remove-orphans``, then record the config hash that is now running."""
+    dc = compose(compose_command, project_name)
+    return StringCommand(
+        "cd", QuoteString(project_dir),
+        "&&", dc, "up -d --remove-orphans",
+        "&&", _config_hash(dc), ">", COMPOSE_STAMP,
+    )  # fmt: skip
+
+
+def compose_down(
+    project_dir: str, compose_command: str = "docker compose", project_name: str | None = None
+) -> StringCommand:
+    dc = compose(compose_command, project_name)
+    return StringCommand(
+        "cd", QuoteString(project_dir), "&&", dc, "down --remove-orphans", "&& rm -f", COMPOSE_STAMP
+    )
+
+
+def compose_logs(
+    project_dir: str,
+    service: str,
+    tail: int = 30,
+    compose_command: str = "docker compose",
+    project_name: str | None = None,
+) -> StringCommand:
+    """Last log lines of a service, with values that look like credentials redacted."""
+    dc = compose(compose_command, project_name)
+    return StringCommand(
+        "cd", QuoteString(project_dir),
+        "&&", dc, "logs --no-color --tail", QuoteString(str(tail)), QuoteString(service),
+        "2>&1 | sed -E", QuoteString(REDACT_SED),
+    )  # fmt: skip

@@ -1,0 +1,42 @@
+"""HTTP readiness: one status probe, and a wait loop around it."""
+
+from __future__ import annotations
+
+from pyinfra.api import QuoteString, StringCommand
+
+from .compose import compose
+
+
+def status_probe(url: str, project_dir: str | None = None, service: str | None = None,
+                 compose_command: str = "docker compose") -> StringCommand:
+    """Print the HTTP status ``url`` answers with (nothing or ``000``: no answer); exit 0.
+
+    On the host: curl. Inside a Compose service: wget (busybox or GNU), which images of
+    OneAPI ship and curl-less images usually have.
+    """
+    if project_dir is None:
+        return StringCommand(
+            "curl -s -o /dev/null -m 5 -w '%{http_code}'", QuoteString(url), "; echo",
+        )  # fmt: skip
+    return StringCommand(
+        "cd", QuoteString(project_dir), "2>/dev/null &&",
+        compose(compose_command, None), "exec -T", QuoteString(service or ""),
+        "wget -S -O /dev/null -T 5", QuoteString(url),
+        "2>&1 | awk '/^ *HTTP\\//{code=$2} END{print code}' || true",
+    )  # fmt: skip
+
+
+def wait_command(probe: StringCommand, what: str, timeout: int, statuses: tuple[str, ...] | None,
+                 interval: int = 2) -> StringCommand:
+    """Poll ``probe`` until it prints an accepted status, or fail after ``timeout`` s."""
+    accepted = "|".join(statuses) if statuses else "[1-5][0-9][0-9]"
+    message = f"{what} did not answer within {timeout}s"
+    return StringCommand(
+        "end=$(( $(date +%s) +", QuoteString(str(timeout)), "));",
+        "while :; do code=$(", probe, ");",
+        f'case "$code" in {accepted}) exit 0;; esac;',
+        'if [ "$(date +%s)" -ge "$end" ]; then',
+        "printf 'llminfra: %s: %s (last status: %s)\\n' \"$(hostname)\"", QuoteString(message),
+        '"${code:-none}" >&2; exit 1; fi;',
+        "sleep", QuoteString(str(interval)), "; done",
+    )  # fmt: skip

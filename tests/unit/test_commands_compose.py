@@ -1,0 +1,65 @@
+"""Exact-string tests for llminfra.commands.compose (Docker Compose)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+from llminfra.commands import compose as c
+from llminfra.commands import raw
+
+
+def test_compose_up_records_config_hash_after_success():
+    assert raw(c.compose_up("/opt/llminfra/vllm")) == (
+        "cd /opt/llminfra/vllm && docker compose up -d --remove-orphans"
+        " && docker compose config 2>/dev/null | sha256sum | cut -c1-64 > .llminfra-config.sha256"
+    )
+
+
+def test_compose_quotes_dir_and_project_name():
+    assert raw(c.compose_down("/srv/my stack", "docker-compose", "a b")) == (
+        "cd '/srv/my stack' && docker-compose -p 'a b' down --remove-orphans"
+        " && rm -f .llminfra-config.sha256"
+    )
+
+
+def test_compose_state_script():
+    assert raw(c.compose_state("/opt/x")) == (
+        "cd /opt/x 2>/dev/null || exit 0; test -f compose.yaml || exit 0;"
+        " printf 'file %s\\n' \"$(sha256sum compose.yaml | cut -c1-64)\";"
+        " printf 'stamp %s\\n' \"$(cat .llminfra-config.sha256 2>/dev/null)\";"
+        " printf 'config %s\\n' \"$( docker compose config 2>/dev/null"
+        ' | sha256sum | cut -c1-64 )";'
+        " docker compose config --services 2>/dev/null | sed 's/^/service /';"
+        " docker compose ps --all --format json 2>/dev/null | sed 's/^/ps /'"
+    )
+
+
+def test_compose_logs_tail_and_redaction():
+    cmd = raw(c.compose_logs("/opt/x", "vllm", 30))
+    assert cmd.startswith(
+        "cd /opt/x && docker compose logs --no-color --tail 30 vllm 2>&1 | sed -E "
+    )
+
+
+LOG_LINES = """\
+INFO 11-22 non-default args: {'model': '/models/q', 'api_key': ['sk-abc123'], 'port': 8000}
+vllm serve --api-key sk-abc123 --port 8000
+VLLM_API_KEY=sk-abc123
+Authorization: Bearer sk-abc123
+{"token": "sk-abc123", "ok": 1}
+password = sk-abc123
+INFO: Started server process [1]
+"""
+
+
+def test_redaction_sed_hides_keys_in_real_sed():
+    sed = shutil.which("sed")
+    assert sed is not None
+    out = subprocess.run(
+        [sed, "-E", c.REDACT_SED], input=LOG_LINES, capture_output=True, text=True, check=True
+    ).stdout
+    assert "sk-abc123" not in out
+    assert out.count("***") == 6
+    assert "INFO: Started server process [1]" in out
+    assert "'port': 8000" in out

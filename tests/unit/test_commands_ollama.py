@@ -1,0 +1,15 @@
+"""Exact-string tests for llminfra.commands.ollama (Ollama)."""
+
+from __future__ import annotations
+
+from llminfra.commands import ollama as c
+from llminfra.commands import raw
+
+
+def test_ollama_commands():
+    assert raw(c.ollama_list("/opt/o", "ollama")) == (
+        "cd /opt/o 2>/dev/null && docker compose exec -T ollama ollama list 2>/dev/null || true"
+    )
+    assert raw(c.ollama_pull("/opt/o", "ollama", "qwen2.5:7b; rm -rf /")) == (
+        "cd /opt/o && docker compose exec -T ollama ollama pull 'qwen2.5:7b; rm -rf /'"
+    )
