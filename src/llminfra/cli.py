@@ -84,13 +84,11 @@ def cmd_clients(args: argparse.Namespace) -> int:
 def cmd_smoke(args: argparse.Namespace) -> int:
     import json
     import ssl
-    import subprocess
-    import tempfile
 
     import httpx
     from openai import OpenAI
 
-    from .clients import access, ssh_fetch_argv
+    from .clients import access, fetch_cert
     from .oneapi.session import known_hosts_file
     from .smoke import HEADERS, rows, run, targets
     from .table import table
@@ -109,16 +107,13 @@ def cmd_smoke(args: argparse.Namespace) -> int:
     verify: ssl.SSLContext | bool = True
     if args.cacert:
         verify = ssl.create_default_context(cafile=args.cacert)
-    elif a.self_signed:  # fetched over the pinned SSH connection, never trusted on first use
-        argv = ssh_fetch_argv(stack, gateway, a.cert_path, known_hosts_file(stack, gateway))
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=60)
-        if proc.returncode != 0 or "BEGIN CERTIFICATE" not in proc.stdout:
-            print(f"smoke: cannot fetch {gateway}'s certificate over SSH: "
-                  f"{proc.stderr.strip()[-300:]}", file=sys.stderr)
+    elif a.self_signed:
+        try:
+            cafile = fetch_cert(stack, gateway, a.cert_path, known_hosts_file(stack, gateway))
+        except OSError as exc:
+            print(f"smoke: {exc}", file=sys.stderr)
             return 1
-        with tempfile.NamedTemporaryFile("w", suffix=".crt", delete=False) as fh:
-            fh.write(proc.stdout)
-        verify = ssl.create_default_context(cafile=fh.name)
+        verify = ssl.create_default_context(cafile=cafile)
     base = args.url or a.base_url
     http = httpx.Client(verify=verify, timeout=args.timeout, trust_env=False)
     client = OpenAI(base_url=base, api_key=a.key, http_client=http, max_retries=0)
@@ -134,6 +129,50 @@ def cmd_smoke(args: argparse.Namespace) -> int:
     for r in broken:
         print(f"smoke: {r.target.model} via {r.target.origin}: {r.error}", file=sys.stderr)
     return 1 if broken or not results else 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    import json
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .clients import fetch_cert
+    from .oneapi.session import known_hosts_file
+    from .render.tls import cert_paths
+    from .status import cert_row, channel_rows, checks_for, host_rows
+    from .table import table
+
+    stack = _load(args)
+    gateways = [_gateway(stack, args.gateway)] if args.gateway else list(stack.gateways)
+    hosts = [*stack.gpu_hosts, *stack.gateways, *stack.relays]
+    pins = known_hosts_file(stack, gateways[0]) if gateways else None
+
+    def probe(name: str):
+        known = stack.host(name).ssh.known_hosts or pins or ""
+        return host_rows(stack, name, checks_for(stack, name), known)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        rows = [r for found in pool.map(probe, hosts) for r in found]
+    for gw in gateways:
+        rows += channel_rows(stack, gw, args.admin_url)
+        ngx = stack.gateways[gw].nginx
+        cafile = args.cacert
+        if cafile is None and ngx.tls.mode == "self_signed":
+            try:
+                cafile = fetch_cert(stack, gw, cert_paths(ngx.tls, ngx.server_name,
+                                    ngx.server_name).cert, known_hosts_file(stack, gw))
+            except OSError as exc:
+                print(f"status: {exc}", file=sys.stderr)
+        rows.append(cert_row(stack, gw, args.connect, cafile))
+    if args.json:
+        print(json.dumps([r.__dict__ for r in rows], indent=2))
+    else:
+        print(table(["hop", "target", "state", "detail"],
+                    [[r.hop, r.target, r.state.upper() if r.state != "ok" else "ok", r.detail]
+                     for r in rows]))
+    broken = [r for r in rows if r.state != "ok"]
+    for r in broken:
+        print(f"status: {r.state}: {r.hop} {r.target}: {r.detail}", file=sys.stderr)
+    return 1 if broken else 0
 
 
 def cmd_hostkey(args: argparse.Namespace) -> int:
@@ -256,6 +295,17 @@ def build_parser() -> argparse.ArgumentParser:
     sm.add_argument("--timeout", type=float, default=120.0, help="seconds per request")
     sm.add_argument("--json", action="store_true", help="machine-readable results")
     sm.set_defaults(func=cmd_smoke)
+
+    st = sub.add_parser("status", help="a row per hop: hosts, Docker, model containers and "
+                        "readiness, tunnels, relays, channels, the public certificate")
+    with_inventory(st)
+    st.add_argument("--gateway", help="only this gateway's channels and certificate")
+    st.add_argument("--connect", help="address to reach the public HTTPS port at, instead of "
+                    "resolving server_name (e.g. before DNS exists)")
+    st.add_argument("--cacert", help="CA file to verify the public certificate with")
+    st.add_argument("--admin-url", help="admin API URL to use instead of an SSH tunnel")
+    st.add_argument("--json", action="store_true", help="machine-readable rows")
+    st.set_defaults(func=cmd_status)
 
     hk = sub.add_parser("hostkey", help="show the SSH host key a host presents against the "
                         "pinned one; re-pin after explicit confirmation")

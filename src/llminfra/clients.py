@@ -99,3 +99,19 @@ def ssh_fetch_argv(stack: Stack, gateway: str, cert_path: str, known_hosts: str)
     if ssh.key:
         argv += ["-i", ssh.key]
     return [*argv, f"{ssh.user}@{ssh.host}", "cat", cert_path]
+
+
+def fetch_cert(stack: Stack, gateway: str, cert_path: str, known_hosts: str) -> str:
+    """The gateway's certificate (PEM), read over the pinned SSH connection: a self-signed
+    certificate is never trusted on first use over the network. Returns a temp file path."""
+    import subprocess
+    import tempfile
+
+    argv = ssh_fetch_argv(stack, gateway, cert_path, known_hosts)
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    if proc.returncode != 0 or "BEGIN CERTIFICATE" not in proc.stdout:
+        raise OSError(f"cannot fetch {gateway}'s certificate over SSH: "
+                      f"{proc.stderr.strip()[-300:] or 'no certificate in the answer'}")
+    with tempfile.NamedTemporaryFile("w", suffix=".crt", delete=False) as fh:
+        fh.write(proc.stdout)
+    return fh.name

@@ -1,0 +1,47 @@
+"""status: probe scripts run for real in sh; the key never lands on a command line."""
+
+import subprocess
+
+from llminfra.status import Check, curl_probe, parse, reach_address, script
+
+
+def test_batched_script_reports_each_check_with_its_own_status():
+    checks = [Check("a", "model", "gpu-1/a", "echo fine"),
+              Check("b", "tunnel", "gw-1->gpu-2/b", "echo broken >&2; exit 7"),
+              Check("c", "docker", "gpu-1", "true")]
+    out = subprocess.run(["sh", "-s"], input=script(checks), capture_output=True, text=True).stdout
+    assert parse(out, checks) == {"a": (0, "fine"), "b": (7, "broken"), "c": (0, "")}
+
+
+def test_a_check_that_never_reported_is_unknown_not_fine():
+    checks = [Check("a", "model", "x", "true"), Check("b", "model", "y", "true")]
+    out = "@@begin a\n@@end a 0\n@@begin b\n"  # the connection dropped mid-way
+    assert parse(out, checks) == {"a": (0, ""), "b": (None, "no answer")}
+
+
+def test_curl_probe_exact_and_key_only_on_stdin():
+    assert curl_probe("http://127.0.0.1:8000/health") == (
+        "curl -fsS --max-time 10 http://127.0.0.1:8000/health >/dev/null")
+    cmd = curl_probe("http://127.0.0.1:8000/v1/models", "sk-secret", expect='"smol"')
+    assert cmd.splitlines() == [
+        "curl -fsS --max-time 10 -H @- http://127.0.0.1:8000/v1/models <<'LLMINFRA_EOF' "
+        "| grep -qF '\"smol\"'",
+        "Authorization: Bearer sk-secret",
+        "LLMINFRA_EOF"]
+
+
+def test_key_reaches_curl_through_the_here_document(tmp_path):
+    fake = tmp_path / "curl"
+    fake.write_text("#!/bin/sh\ncat\n")  # echo what curl would read on stdin
+    fake.chmod(0o755)
+    cmd = curl_probe("http://x/v1/models", "sk-secret")
+    seen = tmp_path / "seen"
+    fake.write_text(f"#!/bin/sh\ncat > {seen}\n")
+    proc = subprocess.run(["sh", "-c", cmd], env={"PATH": f"{tmp_path}:/usr/bin:/bin"})
+    assert proc.returncode == 0
+    assert seen.read_text() == "Authorization: Bearer sk-secret\n"
+
+
+def test_reach_address_for_every_bind():
+    assert [reach_address(b) for b in ("0.0.0.0", "::", "127.0.0.1", "::1", "10.1.2.3")] == [
+        "127.0.0.1", "[::1]", "127.0.0.1", "[::1]", "10.1.2.3"]
