@@ -24,7 +24,7 @@ def describe(stack: Stack) -> str:
     channels = []
     for gw in stack.gateways:
         for c in stack.channel_specs(gw):
-            channels.append([gw, c.name, c.type, c.base_url, ", ".join(c.models), c.priority,
+            channels.append([gw, c.name, c.kind, c.base_url, ", ".join(c.models), c.priority,
                              ",".join(c.groups), "yes" if c.enabled else "no"])
     tokens = [[t.name, t.quota, t.expires or "never", ", ".join(t.models) or "any",
                ", ".join(t.subnets) or "any"] for t in stack.tokens]
@@ -39,7 +39,7 @@ def describe(stack: Stack) -> str:
     if tunnels:
         parts += ["", "TUNNELS", table(["gateway", "listens on", "forwards to", "unit"], tunnels)]
     if channels:
-        parts += ["", "CHANNELS", table(["gateway", "name", "type", "base url", "models",
+        parts += ["", "CHANNELS", table(["gateway", "name", "kind", "base url", "models",
                                          "priority", "groups", "enabled"], channels)]
     if tokens:
         parts += ["", "TOKENS", table(["name", "quota", "expires", "models", "subnets"], tokens)]

@@ -85,8 +85,8 @@ def reference_markdown() -> str:
     for title, model in SECTIONS:
         out += [f"#### {title}", "", "| key | type | default | meaning |", "|---|---|---|---|"]
         for key, field in model.model_fields.items():
-            if key == "kind":
-                continue
+            if key == "kind" and len(typing.get_args(field.annotation)) == 1:
+                continue  # a service kind's tag: its section title names it
             desc = (field.description or "").replace("|", "\\|").replace("\n", " ")
             kind = _type_name(field.annotation)
             if _is_secret_field(field):

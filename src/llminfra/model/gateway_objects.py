@@ -8,15 +8,15 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from .base import SecretName, Strict, check_cidrs
+from .providers import ChannelKind
 
-CHANNEL_TYPES = {"openai": 1, "anthropic": 14, "gemini": 24, "openai-compatible": 50}
 TOKEN_NAME_MAX = 26  # OneAPI caps names at 30 bytes and we prefix "lmi/"
 
 
 class ExternalChannel(Strict):
     name: str = Field(description="Channel name (unique among declared channels).")
-    type: Literal["openai", "anthropic", "gemini", "openai-compatible"] = Field(
-        description="OneAPI channel type."
+    type: ChannelKind = Field(
+        description="Channel kind: the API the upstream speaks (with `relay`, the provider's)."
     )
     relay: str | None = Field(
         None, description="`<relay host>/<provider kind>`: send through that relay."

@@ -7,25 +7,20 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from .base import Port, SecretName, Strict, check_cidrs
+from .providers import PROVIDERS, ProviderName
 from .ssh import SshSettings
 from .tls import TlsSettings
 
-UPSTREAMS = {
-    "openai": "api.openai.com",
-    "claude": "api.anthropic.com",
-    "gemini": "generativelanguage.googleapis.com",
-}
-
 
 class Provider(Strict):
-    kind: Literal["openai", "claude", "gemini"]
+    kind: ProviderName = Field(description="The provider fronted (sets the default upstream).")
     upstream: str | None = Field(None, description="Upstream host. Default: the provider's API host.")
     prefix: str | None = Field(None, description="Path routing: URL prefix. Default `/<kind>`.")
     server_name: str | None = Field(None, description="Host routing: this provider's DNS name.")
 
     @property
     def upstream_host(self) -> str:
-        return self.upstream or UPSTREAMS[self.kind]
+        return self.upstream or PROVIDERS[self.kind].host
 
     @property
     def path_prefix(self) -> str:

@@ -11,15 +11,14 @@ from pydantic import Field, PrivateAttr
 
 from .base import Name, Strict
 from .gateway import GatewayHost
-from .gateway_objects import CHANNEL_TYPES, ExternalChannel, Token
+from .gateway_objects import ExternalChannel, Token
 from .hosts import GpuHost
 from .mirrors import Mirrors
+from .providers import OPENAI_COMPATIBLE
 from .relay import RelayHost
 from .secrets import Secrets, SecretValue
 from .services import ServiceBase
 from .tls import TlsSettings
-
-OPENAI_COMPATIBLE = CHANNEL_TYPES["openai-compatible"]
 
 
 @dataclass(frozen=True)
@@ -40,10 +39,10 @@ class Tunnel:
 
 @dataclass(frozen=True)
 class ChannelSpec:
-    """A channel as the inventory declares it (before it becomes OneAPI JSON)."""
+    """A channel as the inventory declares it, in gateway-neutral terms (no wire codes)."""
 
     name: str
-    type: int
+    kind: str  # a providers.CHANNEL_KINDS entry; each gateway adapter maps it to its code
     base_url: str
     models: list[str]
     key_secret: str | None
@@ -167,7 +166,7 @@ class Stack(Strict):
                     continue
                 opts = svc.channel
                 specs.append(ChannelSpec(
-                    name=f"{host_name}/{svc.name}", type=OPENAI_COMPATIBLE, base_url=url,
+                    name=f"{host_name}/{svc.name}", kind=OPENAI_COMPATIBLE, base_url=url,
                     models=svc.served(), key_secret=svc.client_key(),
                     model_mapping=dict(opts.model_mapping), priority=opts.priority or 0,
                     weight=opts.weight, groups=list(opts.groups), enabled=opts.enabled,
@@ -178,7 +177,7 @@ class Stack(Strict):
             if url is None:
                 continue
             specs.append(ChannelSpec(
-                name=ch.name, type=CHANNEL_TYPES[ch.type], base_url=url, models=list(ch.models),
+                name=ch.name, kind=ch.type, base_url=url, models=list(ch.models),
                 key_secret=ch.key, model_mapping=dict(ch.model_mapping),
                 priority=ch.priority or 0, weight=ch.weight, groups=list(ch.groups),
                 enabled=ch.enabled, origin=f"channels/{i}",

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import line
+from .providers import channel_kind
 from .stack import Stack
 
 Loc = tuple[object, ...]
@@ -119,16 +120,13 @@ def _channels(stack: Stack) -> Iterator[str]:
             elif kind not in [p.kind for p in relay.providers]:
                 yield line(loc + ("relay",), f"relay {relay_name} has no provider {kind!r} "
                            f"(it has: {', '.join(p.kind for p in relay.providers)})")
-            elif _KIND_TYPES[kind] != ch.type:
+            elif channel_kind(kind) != ch.type:
                 yield line(loc + ("type",), f"{ch.type!r} does not match relay provider {kind} "
-                           f"(use {_KIND_TYPES[kind]!r})")
+                           f"(use {channel_kind(kind)!r})")
         for j, group, _ in _repeats(list(ch.groups)):
             yield line(loc + ("groups", j), f"{group!r} listed twice")
     for gw_name in stack.gateways:
         yield from _served_name_clashes(stack, gw_name)
-
-
-_KIND_TYPES = {"openai": "openai", "claude": "anthropic", "gemini": "gemini"}
 
 
 def _served_name_clashes(stack: Stack, gateway: str) -> Iterator[str]:

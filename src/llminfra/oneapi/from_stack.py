@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from llminfra.model import Stack
+from llminfra.model.providers import OPENAI_COMPATIBLE
 
 from .desired import DesiredChannel, DesiredState, DesiredToken
 from .flavor import NEWAPI, ONEAPI, channel_type, compatible_base_url
 
-_KINDS = {1: "openai", 14: "anthropic", 24: "gemini", 50: "openai-compatible"}
 # A service without an API key accepts any bearer; OneAPI still wants a non-empty key.
 NO_KEY = "llminfra-no-key"
 
@@ -20,11 +20,10 @@ def desired_state(stack: Stack, gateway: str) -> DesiredState:
     flavor = flavor_of(stack, gateway)
     channels = []
     for spec in stack.channel_specs(gateway):
-        kind = _KINDS[spec.type]
-        url = compatible_base_url(spec.base_url, flavor) if kind == "openai-compatible" \
+        url = compatible_base_url(spec.base_url, flavor) if spec.kind == OPENAI_COMPATIBLE \
             else spec.base_url
         channels.append(DesiredChannel(
-            name=spec.name, type=channel_type(kind, flavor), base_url=url, models=spec.models,
+            name=spec.name, type=channel_type(spec.kind, flavor), base_url=url, models=spec.models,
             key=stack.secret(spec.key_secret) if spec.key_secret else NO_KEY,
             model_mapping=spec.model_mapping, priority=spec.priority, weight=spec.weight,
             groups=spec.groups, enabled=spec.enabled,
