@@ -35,7 +35,7 @@ CASES = [
     ("missing_required", lambda d: svc(d).pop("model"),
      "gpu-1: services/0/model: is required"),
     ("unknown_service_kind", lambda d: svc(d).update(kind="tgi"),
-     "gpu-1: services/0: unknown kind 'tgi' (expected 'vllm', 'ollama', 'openai')"),
+     "gpu-1: services/0: unknown kind 'tgi' (expected 'vllm', 'ollama', 'openai', 'sglang')"),
     ("duplicate_host_name", lambda d: d["relays"].update({"gpu-1": d["relays"]["relay-1"]}),
      "gpu-1: duplicate host name (also in gpu_hosts)"),
     ("bad_host_name", lambda d: d["gpu_hosts"].update({"GPU_3": gpu1(d)}),

@@ -25,7 +25,17 @@ SECRETS = {**PROD_SECRETS,
            "RELAY_SHARED_SECRET": "relay-secret-0004",
            "HF_TOKEN_1": "hf_token_0005",
            "MYSQL_PW": "mysql-pw-0006",
-           "EMBED_KEY": "embed-key-0007"}
+           "EMBED_KEY": "embed-key-0007",
+           "SGLANG_KEY": "sglang-key-$PATH#0008"}
+
+
+def with_sglang(data: dict, **settings) -> dict:
+    """The example stack with an SGLang service on gpu-2's second GPU."""
+    gpu = data["gpu_hosts"]["gpu-2"]
+    gpu["gpus"] = 2
+    gpu["services"].append({"kind": "sglang", "name": "sgl", "model": "Qwen/Qwen2.5-7B-Instruct",
+                            "port": 30000, "gpus": [1], **settings})
+    return data
 
 
 def prod_data() -> dict:
@@ -89,6 +99,7 @@ def variants() -> dict[str, dict]:
     svc.update(hf_token="HF_TOKEN_1", lora_modules={"sql": "/opt/llminfra/models/sql-lora"},
                quantization="awq", trust_remote_code=True, extra_args=["--enable-prefix-caching"])
     d["gpu_hosts"]["gpu-1"]["services"][1]["api_key"] = "EMBED_KEY"
+    with_sglang(d, api_key="SGLANG_KEY", hf_token="HF_TOKEN_1")
     out["mirrored"] = d
 
     d = prod_data()  # files TLS, relay with the shared secret only, ModelScope, CPU vLLM

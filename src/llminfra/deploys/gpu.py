@@ -95,7 +95,7 @@ def model_service(stack: Stack, host_name: str, service_name: str) -> None:
             project_dir=directory,
             api_key_file=key_file,
             timeout=svc.ready_timeout,
-            probe=svc.probe,
+            probe=svc.readiness_probe(),
         )
 
 

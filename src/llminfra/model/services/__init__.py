@@ -10,9 +10,10 @@ from pydantic import Field
 from .base import ChannelOptions, Gpus, Healthcheck, Probe, Runtime, ServiceBase
 from .ollama import OllamaService
 from .openai import OpenAIService
+from .sglang import SglangService
 from .vllm import VllmService
 
-KINDS: tuple[type[ServiceBase], ...] = (VllmService, OllamaService, OpenAIService)
+KINDS: tuple[type[ServiceBase], ...] = (VllmService, OllamaService, OpenAIService, SglangService)
 TAGS: tuple[str, ...] = tuple(kind.tag() for kind in KINDS)
 
 if TYPE_CHECKING:
@@ -23,5 +24,5 @@ else:
 
 __all__ = [
     "KINDS", "TAGS", "ChannelOptions", "Gpus", "Healthcheck", "OllamaService", "OpenAIService",
-    "Probe", "Runtime", "Service", "ServiceBase", "VllmService",
+    "Probe", "Runtime", "Service", "ServiceBase", "SglangService", "VllmService",
 ]

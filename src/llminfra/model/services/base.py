@@ -28,6 +28,9 @@ class ChannelOptions(Strict):
 
 
 Gpus = list[Annotated[int, Field(ge=0)]] | Literal["cpu"]
+# Extra server arguments, appended after the ones a kind builds. One definition, so every
+# kind that takes them applies the same rules.
+ExtraArgs = list[str]
 # How the deploy decides a model is servable: `chat` sends one real token, `list` only asks
 # /v1/models (Ollama lists once pulled; other servers may serve embeddings only).
 Probe = Literal["chat", "list"]
@@ -66,8 +69,6 @@ class ServiceBase(Strict):
     """Fields every kind has. A kind module subclasses this, adds `kind: Literal[...]`, and
     is listed in `KINDS` (services/__init__.py); nothing else names kinds."""
 
-    # How the deploy waits for the model (see Probe).
-    probe: ClassVar[Probe] = "list"
     # Shown after the kind in the README reference's section title.
     reference_note: ClassVar[str] = ""
 
@@ -111,6 +112,10 @@ class ServiceBase(Strict):
 
     def served(self) -> list[str]:  # pragma: no cover - every kind overrides it
         raise NotImplementedError
+
+    def readiness_probe(self) -> Probe:
+        """The smallest real request the deploy waits for (see Probe)."""
+        return "list"
 
     def client_key(self) -> SecretName | None:
         """Secret clients must send as a bearer token (the channel and the readiness probe)."""

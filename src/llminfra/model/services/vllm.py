@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar, Literal
+from typing import Literal
 
 from pydantic import Field
 
 from ..base import SecretName
 from ..mirrors import Mirrors
-from .base import Healthcheck, Probe, Runtime, ServiceBase, host_dir
+from .base import ExtraArgs, Healthcheck, Probe, Runtime, ServiceBase, host_dir
 
 
 class VllmService(ServiceBase):
-    probe: ClassVar[Probe] = "chat"
-
     kind: Literal["vllm"]
     image: str = Field("vllm/vllm-openai:v0.6.6", description="vLLM image.")
     model: str = Field(description="Hugging Face / ModelScope id, or a path inside `cache_dir`.")
@@ -34,7 +32,7 @@ class VllmService(ServiceBase):
     )
     hf_token: SecretName | None = Field(None, description="Secret with a Hugging Face token.")
     trust_remote_code: bool = False
-    extra_args: list[str] = Field([], description="Appended verbatim to vLLM's arguments.")
+    extra_args: ExtraArgs = Field([], description="Appended verbatim to vLLM's arguments.")
     model_source: Literal["huggingface", "modelscope"] = Field(
         "huggingface", description="Where weights are downloaded from."
     )
@@ -45,6 +43,9 @@ class VllmService(ServiceBase):
 
     def served(self) -> list[str]:
         return self.served_names or [self.model.rstrip("/").split("/")[-1]]
+
+    def readiness_probe(self) -> Probe:
+        return "chat"  # one real token: loaded weights, not just a listening port
 
     def client_key(self) -> SecretName | None:
         return self.api_key
