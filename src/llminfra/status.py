@@ -69,7 +69,7 @@ def gpu_checks(stack: Stack, host: str) -> list[Check]:
                  "docker info --format '{{.ServerVersion}}' && docker compose version --short")]
     for svc in gpu.services:
         addr = reach_address(stack.service_bind(gpu, svc))
-        key_name = getattr(svc, "api_key", None)
+        key_name = svc.client_key()
         key = str(stack.secret(key_name)) if key_name else None
         project = COMPOSE_PREFIX + svc.name
         running = (f"docker compose -p {shlex.quote(project)} ps --status running -q "
@@ -77,8 +77,8 @@ def gpu_checks(stack: Stack, host: str) -> list[Check]:
         served = svc.served()[0]
         listed = curl_probe(f"http://{addr}:{svc.port}/v1/models", key, expect=f'"{served}"')
         health = ""
-        if getattr(svc, "probe", "list") == "chat":  # vLLM/SGLang have /health
-            health = curl_probe(f"http://{addr}:{svc.port}/health") + " && "
+        if svc.health_path:
+            health = curl_probe(f"http://{addr}:{svc.port}{svc.health_path}") + " && "
         out.append(Check(f"{host}:{svc.name}", "model", f"{host}/{svc.name}",
                          f"{running} && {health}{listed}"))
     return out
@@ -91,7 +91,7 @@ def gateway_checks(stack: Stack, gateway: str) -> list[Check]:
     out.append(Check(f"{gateway}:nginx", "nginx", gateway, "systemctl is-active nginx"))
     for t in stack.tunnels(gateway):
         svc = next(s for s in stack.gpu_hosts[t.gpu_host].services if s.name == t.service)
-        key_name = getattr(svc, "api_key", None)
+        key_name = svc.client_key()
         key = str(stack.secret(key_name)) if key_name else None
         probe = curl_probe(f"http://{reach_address(t.bind)}:{t.local_port}/v1/models", key,
                            expect=f'"{svc.served()[0]}"')

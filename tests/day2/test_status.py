@@ -45,3 +45,22 @@ def test_key_reaches_curl_through_the_here_document(tmp_path):
 def test_reach_address_for_every_bind():
     assert [reach_address(b) for b in ("0.0.0.0", "::", "127.0.0.1", "::1", "10.1.2.3")] == [
         "127.0.0.1", "[::1]", "127.0.0.1", "[::1]", "10.1.2.3"]
+
+
+def test_model_checks_ask_health_only_of_kinds_that_have_it():
+    from llminfra.model import parse_stack
+    from llminfra.status import gpu_checks
+
+    services = [
+        {"kind": "vllm", "name": "v", "model": "m/v", "port": 8000, "gpus": "cpu"},
+        {"kind": "sglang", "name": "s", "model": "m/s", "port": 8001, "gpus": "cpu"},
+        {"kind": "ollama", "name": "o", "port": 8002, "gpus": "cpu", "models": ["o"]},
+        {"kind": "openai", "name": "a", "image": "x:1", "port": 8003, "gpus": "cpu",
+         "models": ["a"]},
+    ]
+    stack = parse_stack({"gpu_hosts": {"gpu-1": {"ssh": {"host": "10.0.0.1"},
+                                                 "services": services}}}, environ={})
+    scripts = {c.id: c.script for c in gpu_checks(stack, "gpu-1")}
+    health = {key for key, s in scripts.items() if "/health" in s}
+    assert health == {"gpu-1:v", "gpu-1:s"}
+    assert "curl -fsS --max-time 10 http://127.0.0.1:8001/health >/dev/null && " in scripts["gpu-1:s"]

@@ -69,6 +69,8 @@ class ServiceBase(Strict):
     """Fields every kind has. A kind module subclasses this, adds `kind: Literal[...]`, and
     is listed in `KINDS` (services/__init__.py); nothing else names kinds."""
 
+    # Answers 2xx only once the model is loaded, and needs no key; None: the server has none.
+    health_path: ClassVar[str | None] = None
     # Shown after the kind in the README reference's section title.
     reference_note: ClassVar[str] = ""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -19,6 +19,8 @@ WITH_KEY = ("sh", "-c", f'exec "$@" --api-key "${KEY_ENV}"', "sglang")
 
 
 class SglangService(ServiceBase):
+    health_path: ClassVar[str | None] = "/health"  # 503 until warm-up ends
+
     kind: Literal["sglang"]
     image: str = Field("lmsysorg/sglang:v0.4.7.post1-cu124", description="SGLang image.")
     model: str = Field(description="Hugging Face id, or a path inside `cache_dir`.")
@@ -98,5 +100,5 @@ def sglang_command(svc: SglangService) -> list[str]:
 def health_test(port: int) -> tuple[str, ...]:
     """/health answers 200 only after warm-up and needs no key; python3 is in the image,
     curl is not promised."""
-    url = f"http://127.0.0.1:{port}/health"
+    url = f"http://127.0.0.1:{port}{SglangService.health_path}"
     return ("CMD", "python3", "-c", f"import urllib.request as u; u.urlopen({url!r}, timeout=5)")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -13,6 +13,8 @@ from .base import ExtraArgs, Healthcheck, Probe, Runtime, ServiceBase, host_dir
 
 
 class VllmService(ServiceBase):
+    health_path: ClassVar[str | None] = "/health"
+
     kind: Literal["vllm"]
     image: str = Field("vllm/vllm-openai:v0.6.6", description="vLLM image.")
     model: str = Field(description="Hugging Face / ModelScope id, or a path inside `cache_dir`.")
