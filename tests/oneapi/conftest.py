@@ -100,3 +100,13 @@ def add_channel(api, **fields):
     assert api.post("/api/channel/", json=body).json() == {"success": True, "message": ""}
     return max(c["id"] for c in api.get("/api/channel/search", params={"keyword": body["name"]})
                .json()["data"] if c["name"] == body["name"])
+
+
+@pytest.fixture
+def newemu(tmp_path):
+    """A fresh New-API-mode emulator (no root user until POST /api/setup). The OneAPI
+    bootstrap variables are set on purpose: New-API must ignore them."""
+    env = {"INITIAL_ROOT_ACCESS_TOKEN": ACCESS, "INITIAL_ROOT_TOKEN": RELAY_KEY,
+           "SESSION_SECRET": "test-session-secret"}
+    with Emulator(str(tmp_path / "new-api.json"), env=env, flavor="newapi") as e:
+        yield e

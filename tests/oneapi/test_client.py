@@ -1,14 +1,16 @@
 """OneAPIClient against the emulator (OneAPI flavour) and recorded New-API exchanges."""
-import json
 import socket
 import time
 
-import httpx
 import pytest
 
 from llminfra.oneapi.client import OneAPIClient, access_token_by_login
-from llminfra.oneapi.errors import (OneAPIAuthError, OneAPIConnectionLost, OneAPIRequestError,
-                                    OneAPIUnreachable)
+from llminfra.oneapi.errors import (
+    OneAPIAuthError,
+    OneAPIConnectionLost,
+    OneAPIRequestError,
+    OneAPIUnreachable,
+)
 from llminfra.oneapi.flavor import channel_type, compatible_base_url
 
 from .conftest import ACCESS
@@ -102,50 +104,3 @@ def test_flavor_type_ids_and_base_urls():
     assert compatible_base_url("http://h:8000", "newapi") == "http://h:8000"
     with pytest.raises(ValueError):
         channel_type("openai", "litellm")
-
-
-class NewApiRecorder:
-    """Replays New-API's documented answers and records the requests (section 10)."""
-
-    def __init__(self):
-        self.seen = []
-        self.channels = [{"id": i, "name": f"c{i}", "key": ""} for i in range(1, 13)]
-
-    def __call__(self, request):
-        self.seen.append(request)
-        path, q = request.url.path, request.url.params
-        if path == "/api/channel/":
-            if request.method == "POST":
-                return httpx.Response(200, json={"success": True, "message": ""})
-            p, size = int(q["p"]), int(q["page_size"])
-            items = self.channels[(p - 1) * size:p * size]
-            return httpx.Response(200, json={"success": True, "message": "", "data": {
-                "items": items, "total": len(self.channels), "page": p, "page_size": size}})
-        if path == "/api/token/" and request.method == "PUT":
-            return httpx.Response(200, json={"success": True, "data": json.loads(
-                request.content)})
-        if path == "/api/setup":
-            return httpx.Response(200, json={"success": True, "message": ""})
-        return httpx.Response(401, json={"success": False, "message": "未提供 New-Api-User"})
-
-
-def test_newapi_flavor_headers_pages_wrapped_create_and_token_fields():
-    rec = NewApiRecorder()
-    with OneAPIClient("http://gw", "tok", flavor="newapi", user_id=7,
-                      transport=httpx.MockTransport(rec)) as c:
-        assert [ch["id"] for ch in c.list_channels()] == list(range(1, 13))
-        c.create_channel({"name": "n", "key": "k"})
-        token = c.update_token({"id": 3, "name": "t", "models": "a,b",
-                                "subnet": "10.0.0.0/8,127.0.0.1/32"})
-        c.setup("root", "longpassword")
-        with pytest.raises(OneAPIAuthError):
-            c.get_self()
-    assert all(r.headers["New-Api-User"] == "7" for r in rec.seen)
-    assert [r.url.params["p"] for r in rec.seen[:2]] == ["1", "2"]
-    assert json.loads(rec.seen[2].content) == {"mode": "single",
-                                              "channel": {"name": "n", "key": "k"}}
-    sent = json.loads(rec.seen[3].content)
-    assert sent["model_limits_enabled"] is True and sent["model_limits"] == "a,b"
-    assert sent["allow_ips"] == "10.0.0.0/8\n127.0.0.1/32" and "subnet" not in sent
-    assert token["models"] == "a,b" and token["subnet"] == "10.0.0.0/8,127.0.0.1/32"
-    assert json.loads(rec.seen[4].content)["confirmPassword"] == "longpassword"

@@ -1,8 +1,10 @@
-"""OneAPI emulator: the admin + relay contract of /work/shared/oneapi-api.md over HTTP.
+"""OneAPI / New-API emulator: the admin + relay contract of docs/gateway-contract.md over HTTP.
 
 Standard library only, so the package can be copied alone into a bare python3
 container. Configure through the same environment as OneAPI (``PORT``,
 ``INITIAL_ROOT_ACCESS_TOKEN``, ``INITIAL_ROOT_TOKEN``, ``SESSION_SECRET``) plus
+``EMULATOR_FLAVOR`` (``oneapi``, the default, or ``newapi``: New-API's setup, auth header,
+pages, wrapped create, masked keys and exact token search, contract §9),
 ``EMULATOR_STATE`` (state file, default ``/data/one-api.json``),
 ``EMULATOR_FAULTS`` (see :mod:`.faults`) and ``EMULATOR_CONTROL=1`` (allow
 ``PUT /_emulator/faults``). ``GET /_emulator/requests`` lists every request seen.
@@ -25,8 +27,10 @@ class _Server(ThreadingHTTPServer):
 class Emulator:
     """In-process emulator on a background thread; usable as a context manager."""
 
-    def __init__(self, state_path=None, *, host="127.0.0.1", port=0, env=None):
+    def __init__(self, state_path=None, *, host="127.0.0.1", port=0, env=None, flavor=None):
         self.env = dict(env or {})
+        if flavor:
+            self.env["EMULATOR_FLAVOR"] = flavor
         self.store = Store(state_path, self.env)
         self.app = App(self.store, self.env)
         self.httpd = _Server((host, port), Handler)
@@ -71,6 +75,10 @@ class Emulator:
     def writes(self):
         """Requests that can change gateway state: every non-GET call under /api/."""
         return [r for r in self.requests if r[0] != "GET" and r[1].startswith("/api/")]
+
+    @property
+    def flavor(self):
+        return self.app.flavor
 
     def clear_log(self):
         self.app.requests.clear()

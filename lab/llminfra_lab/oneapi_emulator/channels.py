@@ -7,13 +7,13 @@ from .fields import CHANNEL_FIELDS, BindError, bind, zero
 DUP_ABILITY = "UNIQUE constraint failed: abilities.group, abilities.model, abilities.channel_id"
 
 
-def _no_key(row):
+def no_key(row):
     out = public(row)
     out["key"] = ""
     return out
 
 
-def _groups_ok(row):
+def groups_ok(row):
     groups = row["group"].split(",")
     return len(groups) == len(set(groups))
 
@@ -21,7 +21,7 @@ def _groups_ok(row):
 def list_channels(ctx):
     with ctx.store.lock:
         rows = sorted(ctx.store.table("channels"), key=lambda c: -c["id"])
-        return ok([_no_key(c) for c in page(ctx, rows)])
+        return ok([no_key(c) for c in page(ctx, rows)])
 
 
 def search_channels(ctx):
@@ -30,19 +30,23 @@ def search_channels(ctx):
     with ctx.store.lock:
         rows = [c for c in ctx.store.table("channels")
                 if c["id"] == wanted or pattern.fullmatch(c["name"])]
-        return ok([_no_key(c) for c in rows])
+        return ok([no_key(c) for c in rows])
 
 
 def get_channel(ctx):
     with ctx.store.lock:
         row = ctx.store.find("channels", id=atoi(ctx.params["id"]))
-        return ok(_no_key(row)) if row else err("record not found")
+        return ok(no_key(row)) if row else err("record not found")
 
 
-def _new_row(fields, key, now):
-    row = {name: zero(t) for name, (t, _) in CHANNEL_FIELDS.items()}
-    row.update({"other": None, "system_prompt": None, "weight": 0, "priority": 0,
-                "base_url": "", "model_mapping": ""})
+def new_row(fields, key, now, table=CHANNEL_FIELDS):
+    row = {name: zero(t) for name, (t, _) in table.items()}
+    row.update({"other": None, "weight": 0, "priority": 0, "base_url": "", "model_mapping": ""})
+    if "system_prompt" in table:
+        row["system_prompt"] = None
+    else:  # New-API's defaults for its own columns
+        row.update({"auto_ban": 1, "tag": None, "setting": None, "test_model": None,
+                    "status_code_mapping": "", "other_info": "", "remark": None})
     row.update(fields)
     row.update({"key": key, "created_time": now})
     row["status"] = row["status"] or 1
@@ -62,14 +66,14 @@ def add_channel(ctx):
     with store.lock:
         rows = []
         for key in keys:
-            row = _new_row(fields, key, now)
+            row = new_row(fields, key, now)
             if row["id"] and not store.find("channels", id=row["id"]):
                 store.data["seq"]["channels"] = max(store.data["seq"]["channels"], row["id"])
             else:
                 row["id"] = store.next_id("channels")
             rows.append(row)
         store.table("channels").extend(rows)
-        broken = [r for r in rows if not _groups_ok(r)]
+        broken = [r for r in rows if not groups_ok(r)]
         for row in broken:
             row["_abilities"] = False
         store.save()
@@ -88,12 +92,12 @@ def update_channel(ctx):
     with store.lock:
         row = store.find("channels", id=cid)
         if row is None:  # GORM updates nothing and OneAPI reports success anyway
-            return ok(_new_row(fields, fields.get("key", ""), 0))
+            return ok(new_row(fields, fields.get("key", ""), 0))
         for name, (gotype, pointer) in CHANNEL_FIELDS.items():
             if name != "id" and name in fields and (pointer or fields[name] != zero(gotype)):
                 row[name] = fields[name]
         row.pop("_abilities", None)
-        if not _groups_ok(row):
+        if not groups_ok(row):
             row["_abilities"] = False  # abilities were deleted before the failing insert
             store.save()
             return err(DUP_ABILITY)

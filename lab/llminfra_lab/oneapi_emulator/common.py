@@ -36,12 +36,41 @@ def page(ctx, rows):
     return rows[p * ITEMS_PER_PAGE:(p + 1) * ITEMS_PER_PAGE]
 
 
+def like(pattern, underscore=True):
+    """Regex for SQL ``LIKE pattern`` (``%`` live, ``_`` live unless escaped away,
+    ASCII case-insensitive); use with ``fullmatch``."""
+    parts = []
+    for ch in pattern:
+        if ch == "%":
+            parts.append(".*")
+        elif ch == "_" and underscore:
+            parts.append(".")
+        else:
+            parts.append(re.escape(ch))
+    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+
+
 def like_prefix(keyword):
     """Regex for SQL ``LIKE keyword%`` (``%``/``_`` live, ASCII case-insensitive)."""
-    parts = []
-    for ch in keyword + "%":
-        parts.append(".*" if ch == "%" else "." if ch == "_" else re.escape(ch))
-    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+    return like(keyword + "%")
+
+
+def page_size(ctx, default=ITEMS_PER_PAGE, cap=100):
+    """New-API's page size: ``page_size`` (aliases ``ps``, ``size``), clamped to ``cap``."""
+    for name in ("page_size", "ps", "size"):
+        size = atoi(ctx.arg(name))
+        if size > 0:
+            return min(size, cap)
+    return default
+
+
+def page_object(ctx, rows, default=ITEMS_PER_PAGE, **extra):
+    """New-API's paged answer: 1-based ``p``, ``{items, total, page, page_size}``."""
+    p, size = max(atoi(ctx.arg("p", "1")), 1), page_size(ctx, default)
+    data = {"items": rows[(p - 1) * size:p * size], "total": len(rows), "page": p,
+            "page_size": size}
+    data.update(extra)
+    return data
 
 
 def public(row):

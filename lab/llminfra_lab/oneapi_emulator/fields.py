@@ -23,6 +23,23 @@ TOKEN_FIELDS = {
     "unlimited_quota": (BOOL, False), "used_quota": (INT, False), "models": (STR, True),
     "subnet": (STR, True),
 }
+# New-API (contract §9.4/§9.6): no config/system_prompt; more pointer fields; token limits.
+NEWAPI_CHANNEL_FIELDS = {
+    name: spec for name, spec in CHANNEL_FIELDS.items() if name not in ("config", "system_prompt")
+}
+NEWAPI_CHANNEL_FIELDS.update({
+    "openai_organization": (STR, True), "test_model": (STR, True),
+    "status_code_mapping": (STR, True), "auto_ban": (INT, True), "other_info": (STR, False),
+    "tag": (STR, True), "setting": (STR, True), "param_override": (STR, True),
+    "header_override": (STR, True), "remark": (STR, True), "settings": (STR, False),
+})
+NEWAPI_TOKEN_FIELDS = {
+    name: spec for name, spec in TOKEN_FIELDS.items() if name not in ("models", "subnet")
+}
+NEWAPI_TOKEN_FIELDS.update({
+    "model_limits_enabled": (BOOL, False), "model_limits": (STR, False),
+    "allow_ips": (STR, True), "group": (STR, False), "cross_group_retry": (BOOL, False),
+})
 USER_FIELDS = {"username": (STR, False), "password": (STR, False),
                "display_name": (STR, False)}
 OPTION_FIELDS = {"key": (STR, False), "value": (STR, False)}

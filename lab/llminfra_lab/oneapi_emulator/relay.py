@@ -9,6 +9,22 @@ from .common import CATALOGUE, atoi, model_object
 from .upstream import Unsupported, open_upstream, prepare_body, relay_error, upstream_error
 
 
+def allowed_models(token):
+    """The token's model allow-list ([] = any): OneAPI ``models``, New-API ``model_limits``."""
+    if "model_limits_enabled" in token:
+        text = token.get("model_limits") or "" if token["model_limits_enabled"] else ""
+    else:
+        text = token.get("models") or ""
+    return [m for m in text.split(",") if m]
+
+
+def allowed_nets(token):
+    """Client networks ([] = any): OneAPI ``subnet`` (commas), New-API ``allow_ips`` (lines)."""
+    text = token.get("allow_ips") if "allow_ips" in token else token.get("subnet")
+    parts = (text or "").replace("\n", ",").split(",")
+    return [ipaddress.ip_network(p.strip(), strict=False) for p in parts if p.strip()]
+
+
 def token_auth(ctx):
     """Return (token, user, pinned_channel) or an error response tuple."""
     header = ctx.headers.get("Authorization", "")
@@ -29,11 +45,12 @@ def token_auth(ctx):
     messages = {2: "该令牌状态不可用", 3: "该令牌已过期", 4: "该令牌额度已用尽"}
     if token["status"] != 1:
         return relay_error(401, messages.get(token["status"], "该令牌状态不可用"))
-    if token.get("subnet"):
+    nets = allowed_nets(token)
+    if nets:
         ip = ipaddress.ip_address(ctx.client_ip)
-        nets = [ipaddress.ip_network(n, strict=False) for n in token["subnet"].split(",") if n]
         if not any(ip in n for n in nets):
-            return relay_error(403, f"该令牌只能在指定网段使用：{token['subnet']}，当前 ip：{ip}")
+            shown = ",".join(str(n) for n in nets)
+            return relay_error(403, f"该令牌只能在指定网段使用：{shown}，当前 ip：{ip}")
     user = store.find("users", id=token["user_id"])
     if not user or user["status"] != 1:
         return relay_error(403, "用户已被封禁")
@@ -63,12 +80,17 @@ def _validate(path, body):
 
 
 def select_channel(store, group, model):
-    """DB mode: uniform random among enabled abilities of the maximum priority."""
+    """The top priority tier, then uniformly at random (OneAPI's DB mode) or weighted by
+    ``weight`` (New-API; all-zero weights count as equal)."""
     candidates = abilities(store, group, model)
     if not candidates:
         return None
     top = max(c.get("priority") or 0 for c in candidates)
-    return random.choice([c for c in candidates if (c.get("priority") or 0) == top])
+    tier = [c for c in candidates if (c.get("priority") or 0) == top]
+    weights = [c.get("weight") or 0 for c in tier]
+    if store.flavor == "newapi" and any(weights):
+        return random.choices(tier, weights=weights)[0]
+    return random.choice(tier)
 
 
 def relay_text(ctx):
@@ -85,7 +107,8 @@ def relay_text(ctx):
     if problem:
         return relay_error(400, problem, "invalid_request_error", "invalid_request")
     model = body["model"]
-    if token.get("models") and model not in token["models"].split(","):
+    limits = allowed_models(token)
+    if limits and model not in limits:
         return relay_error(403, f"该令牌无权使用模型：{model}")
     with ctx.store.lock:
         channel = pinned or select_channel(ctx.store, user["group"], model)
@@ -94,7 +117,8 @@ def relay_text(ctx):
         return relay_error(503, f"当前分组 {user['group']} 下对于模型 {model} 无可用渠道")
     stream = bool(body.get("stream"))
     try:
-        resp = open_upstream(channel, ctx.path, prepare_body(channel, ctx.body, body), stream)
+        resp = open_upstream(channel, ctx.path, prepare_body(channel, ctx.body, body), stream,
+                             ctx.app.flavor)
     except Unsupported as exc:
         return relay_error(500, str(exc))
     except OSError as exc:
@@ -138,8 +162,7 @@ def list_models(ctx):
         if isinstance(auth[0], int):
             return auth
         token, user, _ = auth
-        names = (token["models"].split(",") if token.get("models")
-                 else enabled_models(ctx.store, user["group"]))
+        names = allowed_models(token) or enabled_models(ctx.store, user["group"])
     return 200, {"object": "list", "data": [model_object(n) for n in names if n]}
 
 

@@ -1,4 +1,4 @@
-"""GET /api/channel/test/:id (contract section 4.1.3)."""
+"""GET /api/channel/test/:id (docs/gateway-contract.md §4.4; New-API §9.4)."""
 import json
 import os
 import time
@@ -16,9 +16,14 @@ def test_channel(ctx):
     if channel is None:
         return err("record not found")
     given = ctx.arg("model")
-    model = given or "gpt-3.5-turbo"
-    if model not in channel["models"]:  # substring test, as OneAPI does
-        model = channel["models"].split(",")[0]
+    newapi = ctx.app.flavor == "newapi"
+    if newapi:  # query, then the channel's test_model, then its first model
+        model = given or channel.get("test_model") or channel["models"].split(",")[0] \
+            or "gpt-4o-mini"
+    else:
+        model = given or "gpt-3.5-turbo"
+        if model not in channel["models"]:  # substring test, as OneAPI does
+            model = channel["models"].split(",")[0]
     body = {"model": mapped_model(channel, model),
             "messages": [{"role": "user", "content": os.environ.get("TEST_PROMPT")
                           or DEFAULT_PROMPT}]}
@@ -26,7 +31,7 @@ def test_channel(ctx):
     message, success = "", False
     try:
         with open_upstream(channel, "/v1/chat/completions", json.dumps(body).encode(),
-                           False) as resp:
+                           False, ctx.app.flavor) as resp:
             data = resp.read()
             if resp.status != 200:
                 message = upstream_error(resp.status, data)[1]["error"]["message"]
@@ -41,5 +46,8 @@ def test_channel(ctx):
             row["test_time"] = int(time.time())
             row["response_time"] = int(elapsed * 1000) if success else 0
             ctx.store.save()
-    return 200, {"success": success, "message": message,
-                 "time": round(elapsed, 3) if success else 0, "modelName": given}
+    answer = {"success": success, "message": "" if success and newapi else message,
+              "time": round(elapsed, 3) if success else 0}
+    if not newapi:
+        answer["modelName"] = given
+    return 200, answer

@@ -41,23 +41,33 @@ class Ctx:
         return json.loads(self.body.decode() or "null")
 
 
+NO_USER_HEADER = "无权进行此操作，未提供 New-Api-User"
+BAD_USER_HEADER = "无权进行此操作，New-Api-User 格式错误"
+WRONG_USER_HEADER = "无权进行此操作，New-Api-User 与登录用户不匹配"
+# rate-limit classes: (requests, window seconds); "critical" is shared by login and the
+# token key routes per client IP, "search" counts per user (contract §3.1, §9.6)
+LIMITS = {"critical": (20, 20 * 60), "search": (10, 60)}
+
+
 def _compile(routes):
     table = []
-    for method, pattern, func, auth in routes:
+    for method, pattern, func, auth, *limit in routes:
         segs = pattern.strip("/").split("/")
         static = not any(s.startswith(":") for s in segs)
-        table.append((method, pattern.endswith("/"), segs, static, func, auth))
+        table.append((method, pattern.endswith("/"), segs, static, func, auth,
+                      limit[0] if limit else None))
     table.sort(key=lambda r: not r[3])  # static routes win over parameter routes, like gin
     return table
 
 
-ROUTES = _compile(admin.ROUTES + relay.ROUTES)
+TABLES = {"oneapi": _compile(admin.ROUTES + relay.ROUTES),
+          "newapi": _compile(admin.NEWAPI_ROUTES + relay.ROUTES)}
 
 
-def match(method, path):
+def match(method, path, flavor="oneapi"):
     segs = path.strip("/").split("/")
     slash = path.endswith("/") and path != "/"
-    for m, want_slash, pat, _, func, auth in ROUTES:
+    for m, want_slash, pat, _, func, auth, limit in TABLES[flavor]:
         if m != method or len(pat) != len(segs) or want_slash != slash:
             continue
         params = {}
@@ -67,7 +77,7 @@ def match(method, path):
             elif p != s:
                 break
         else:
-            return func, auth, params
+            return func, auth, params, limit
     return None
 
 
@@ -99,20 +109,27 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         ctx = Ctx(self, method, url.path, parse_qs(url.query, keep_blank_values=True), body)
+        self._recorded = False
         status = 0
         try:
             status = self._route(ctx, url)
         finally:
-            app.record(method, self.path, status)
+            self._record(status)
+
+    def _record(self, status):
+        # before the answer leaves, so a client never sees a reply the log does not hold yet
+        if not self._recorded:
+            self._recorded = True
+            self.server.app.record(self.command, self.path, status)
 
     def _route(self, ctx, url):
         app = ctx.app
         if ctx.path.startswith("/_emulator/"):
             return self.send(*app.control(ctx))
-        found = match(ctx.method, ctx.path)
+        found = match(ctx.method, ctx.path, app.flavor)
         if not found:
             alt = ctx.path[:-1] if ctx.path.endswith("/") else ctx.path + "/"
-            if match(ctx.method, alt):
+            if match(ctx.method, alt, app.flavor):
                 loc = alt + ("?" + url.query if url.query else "")
                 code = 301 if ctx.method == "GET" else 307
                 return self.send(code, b"", {"Location": loc})
@@ -122,7 +139,9 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(404, {"error": err})
             return self.send(200, b"<html><body>One API</body></html>",
                              {"Content-Type": "text/html; charset=utf-8"})
-        func, auth, ctx.params = found
+        func, auth, ctx.params, limit = found
+        if limit == "critical" and app.limited(limit, ctx.client_ip):
+            return self.send(429, b"")
         fault = app.faults.take(ctx.method, ctx.path)
         if fault == "drop":
             self.close_connection = True
@@ -133,6 +152,8 @@ class Handler(BaseHTTPRequestHandler):
             denied = self._auth(ctx, ROLE_MIN[auth])
             if denied:
                 return self.send(*denied)
+        if limit == "search" and app.limited(limit, ctx.user["id"]):
+            return self.send(429, b"")
         result = func(ctx)
         if result is None:  # handler streamed its own response
             return 200
@@ -164,6 +185,10 @@ class Handler(BaseHTTPRequestHandler):
                 if not user:
                     return 200, {"success": False, "message": "无权进行此操作，access token 无效"}
                 role = user["role"]
+            if ctx.app.flavor == "newapi":
+                refused = self._user_header(user)
+                if refused:
+                    return 401, {"success": False, "message": refused}
             if not user or user["status"] != 1:
                 return 200, {"success": False, "message": "用户已被封禁"}
             if role < min_role:
@@ -171,7 +196,19 @@ class Handler(BaseHTTPRequestHandler):
             ctx.user = user
         return None
 
+    def _user_header(self, user):
+        """New-API: every authenticated admin call names its user in ``New-Api-User``."""
+        raw = self.headers.get("New-Api-User", "")
+        if not raw:
+            return NO_USER_HEADER
+        try:
+            claimed = int(raw)
+        except ValueError:
+            return BAD_USER_HEADER
+        return None if user and claimed == user["id"] else WRONG_USER_HEADER
+
     def send(self, status, payload, headers=None):
+        self._record(status)
         headers = dict(headers or {})
         if isinstance(payload, (dict, list)):
             payload = dumps(payload)
@@ -186,6 +223,7 @@ class Handler(BaseHTTPRequestHandler):
         return status
 
     def start_chunked(self, status, headers):
+        self._record(status)
         self.send_response(status)
         for k, v in headers.items():
             self.send_header(k, v)
@@ -207,6 +245,7 @@ class App:
     def __init__(self, store, env):
         self.store = store
         self.env = env
+        self.flavor = store.flavor
         secret = env.get("SESSION_SECRET", "")
         if not secret or secret == "random_string":
             secret = str(uuid.uuid4())
@@ -215,8 +254,18 @@ class App:
         self.control_enabled = env.get("EMULATOR_CONTROL") == "1"
         self.start_time = int(time.time())
         self.requests = []
-        self.login_hits = {}
+        self.hits = {}
         self._lock = threading.Lock()
+
+    def limited(self, kind, ident):
+        """Count one hit of rate-limit class ``kind`` for ``ident``; True when over."""
+        limit, window = LIMITS[kind]
+        now = time.time()
+        with self._lock:
+            hits = [t for t in self.hits.get((kind, ident), []) if now - t < window]
+            hits.append(now)
+            self.hits[(kind, ident)] = hits
+            return len(hits) > limit
 
     def record(self, method, path, status):
         with self._lock:

@@ -13,6 +13,15 @@ import time
 import uuid
 
 ROOT_QUOTA = 500000000000000
+SETUP_ROOT_QUOTA = 100000000  # New-API's root, created by POST /api/setup
+ONEAPI, NEWAPI = "oneapi", "newapi"
+
+
+def flavor_of(env):
+    flavor = (env or {}).get("EMULATOR_FLAVOR") or ONEAPI
+    if flavor not in (ONEAPI, NEWAPI):
+        raise ValueError(f"EMULATOR_FLAVOR must be {ONEAPI} or {NEWAPI}, not {flavor!r}")
+    return flavor
 
 DEFAULT_OPTIONS = {
     "RetryTimes": "0",
@@ -67,6 +76,7 @@ class Store:
 
     def __init__(self, path, env):
         self.path = path
+        self.flavor = flavor_of(env)
         self.lock = threading.RLock()
         self.data = self._load()
         self._bootstrap(env)
@@ -79,6 +89,11 @@ class Store:
                 "seq": {"users": 0, "channels": 0, "tokens": 0}}
 
     def _bootstrap(self, env):
+        if self.flavor == NEWAPI:
+            # New-API creates no user at start; a database holding a root counts as set up.
+            if any(u["role"] == 100 for u in self.data["users"]):
+                self.data["setup"] = True
+            return
         # Mirrors CreateRootAccountIfNeed: acts only when the users table is empty.
         if self.data["users"]:
             return
@@ -113,6 +128,8 @@ class Store:
 
     def find(self, table, **where):
         for row in self.data[table]:
+            if row.get("deleted_at"):
+                continue  # New-API's soft delete
             if all(row.get(k) == v for k, v in where.items()):
                 return row
         return None

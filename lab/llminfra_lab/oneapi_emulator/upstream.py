@@ -19,6 +19,12 @@ OPENAI_STYLE = {
 }
 # Base URL carries the API version; the request path's leading /v1 is dropped.
 VERSIONED = {50: "", 51: "https://generativelanguage.googleapis.com/v1beta/openai/"}
+# New-API's own ids (contract §9.5): OpenAI-style ones keep the request path after the base.
+NEWAPI_OPENAI_STYLE = {
+    1: "https://api.openai.com", 8: "", 20: "https://openrouter.ai/api",
+    25: "https://api.moonshot.cn", 40: "https://api.siliconflow.cn",
+    42: "https://api.mistral.ai", 43: "https://api.deepseek.com", 48: "https://api.x.ai",
+}
 
 CERT_DIR = "/etc/ssl/certs"
 
@@ -57,8 +63,12 @@ def relay_error(status, message, etype="one_api_error", code=None):
     return status, {"error": err}
 
 
-def build_url(channel, path):
+def build_url(channel, path, flavor="oneapi"):
     ctype, base = channel["type"], channel.get("base_url") or ""
+    if flavor == "newapi":
+        if ctype in NEWAPI_OPENAI_STYLE:
+            return (base or NEWAPI_OPENAI_STYLE[ctype]).rstrip("/") + path
+        raise Unsupported(f"channel type {ctype} is not emulated")
     if ctype in VERSIONED:
         base = base or VERSIONED[ctype]
         tail = path[3:] if path.startswith("/v1") else path
@@ -90,9 +100,9 @@ def prepare_body(channel, raw, body):
     return json.dumps(body).encode()
 
 
-def open_upstream(channel, path, payload, stream):
+def open_upstream(channel, path, payload, stream, flavor="oneapi"):
     """Return an HTTP response object (errors included) or raise OSError."""
-    req = urllib.request.Request(build_url(channel, path), data=payload, method="POST")
+    req = urllib.request.Request(build_url(channel, path, flavor), data=payload, method="POST")
     req.add_header("Content-Type", "application/json")
     req.add_header("Authorization", "Bearer " + channel["key"])
     req.add_header("Accept", "text/event-stream" if stream else "application/json")

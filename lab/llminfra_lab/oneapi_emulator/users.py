@@ -1,7 +1,6 @@
 """/api/status, /api/user/*, /api/option/, /api/group/ (contract sections 2, 3, 4.3, 4.4)."""
 import json
 import random
-import time
 import uuid
 
 from .channels import enabled_models
@@ -9,7 +8,6 @@ from .common import err, ok
 from .fields import OPTION_FIELDS, USER_FIELDS, BindError, bind
 from .store import check_password, hash_password
 
-LOGIN_LIMIT, LOGIN_WINDOW = 20, 20 * 60
 USER_ZERO = {"id": 0, "username": "", "password": "", "display_name": "", "role": 0,
              "status": 0, "email": "", "github_id": "", "wechat_id": "", "lark_id": "",
              "oidc_id": "", "verification_code": "", "access_token": "", "quota": 0,
@@ -18,7 +16,8 @@ USER_ZERO = {"id": 0, "username": "", "password": "", "display_name": "", "role"
 
 def status(ctx):
     store = ctx.store
-    data = {"version": ctx.app.env.get("EMULATOR_VERSION", "v0.6.11-emulator"),
+    default = "v0.13.2-emulator" if ctx.app.flavor == "newapi" else "v0.6.11-emulator"
+    data = {"version": ctx.app.env.get("EMULATOR_VERSION", default),
             "start_time": ctx.app.start_time, "email_verification": False,
             "github_oauth": False, "github_client_id": "", "lark_client_id": "",
             "system_name": store.option("SystemName"), "logo": "", "footer_html": "",
@@ -31,16 +30,8 @@ def status(ctx):
     return ok(data)
 
 
-def _rate_limited(ctx):
-    now = time.time()
-    hits = [t for t in ctx.app.login_hits.get(ctx.client_ip, []) if now - t < LOGIN_WINDOW]
-    hits.append(now)
-    ctx.app.login_hits[ctx.client_ip] = hits
-    return len(hits) > LOGIN_LIMIT
-
-
 def login(ctx):
-    if _rate_limited(ctx):
+    if ctx.app.limited("critical", ctx.client_ip):
         return 429, b""
     try:
         body = bind(ctx.json(), USER_FIELDS, "User")
@@ -119,6 +110,10 @@ def get_options(ctx):
 def update_option(ctx):
     try:
         raw = ctx.json()
+        if ctx.app.flavor == "newapi" and isinstance(raw, dict) and \
+                isinstance(raw.get("value"), (bool, int, float)):
+            value = raw["value"]  # New-API takes any JSON scalar and stores it as text
+            raw = dict(raw, value=str(value).lower() if isinstance(value, bool) else str(value))
         body = bind(raw, OPTION_FIELDS, "Option")
     except (BindError, ValueError):
         return err("invalid parameter", status=400)
