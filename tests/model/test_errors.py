@@ -145,7 +145,55 @@ CASES = [
      "gw-1: oneapi/trust_ca_files/0: /etc/hostname holds no PEM certificate"),
     ("top_level_unknown", lambda d: d.update(hostz={}),
      "hostz: unknown key"),
+    # Render and the gateway adapter trust the model for these (validate once).
+    ("nvidia_devices_conflict", lambda d: svc(d).update(env={"NVIDIA_VISIBLE_DEVICES": "all"}),
+     "gpu-1: services/0/env/NVIDIA_VISIBLE_DEVICES: conflicts with the pinned gpus (Compose "
+     "device reservations set it); pin GPUs with gpus only"),
+    ("known_hosts_missing", lambda d: d["gpu_hosts"]["gpu-2"]["ssh"].update(
+        host_key=None, known_hosts="/nonexistent/known_hosts"),
+     "gpu-2: ssh/known_hosts: /nonexistent/known_hosts does not exist"),
+    ("channel_negative_weight", lambda d: d["channels"][0].update(weight=-1),
+     "channels: 0/weight: input should be greater than or equal to 0 (got -1)"),
+    ("service_negative_weight", lambda d: svc(d).update(channel={"weight": -1}),
+     "gpu-1: services/0/channel/weight: input should be greater than or equal to 0 (got -1)"),
+    ("channel_name_spaces", lambda d: d["channels"][0].update(name=" openai"),
+     "channels: 0/name: should be one line without surrounding spaces"),
+    ("token_name_line_break", lambda d: d["tokens"][0].update(name="a\nb"),
+     "tokens: 0/name: should be one line without surrounding spaces"),
+    ("token_expires_epoch", lambda d: d["tokens"][0].update(expires="1970-01-01"),
+     "tokens: 0/expires: should be after 1970-01-01 (OneAPI reads 0 as already expired)"),
+    ("channel_name_taken_by_service", lambda d: d["channels"][0].update(name="gpu-1/qwen"),
+     "channels: 0/name: 'gpu-1/qwen' already used by the channel of gpu-1/services/0"),
+    ("channel_model_comma", lambda d: d["channels"][0].update(models=["gpt-4o,gpt-4"]),
+     "channels: 0/models/0: 'gpt-4o,gpt-4': a name without commas, line breaks or surrounding "
+     "spaces (the gateway joins lists with commas)"),
+    ("service_group_comma", lambda d: svc(d).update(channel={"groups": ["a,b"]}),
+     "gpu-1: services/0/channel/groups/0: 'a,b': a name without commas, line breaks or "
+     "surrounding spaces (the gateway joins lists with commas)"),
+    ("groups_too_long", lambda d: d["channels"][0].update(groups=["g" * 20, "h" * 12]),
+     "channels: 0/groups: 32 characters at most, comma-joined (OneAPI's column width)"),
 ]
+
+# (id, secret, value, expected line): values the model refuses so render need not.
+SECRET_CASES = [
+    ("relay_secret_charset", "RELAY_KEY", "has space",
+     "relay-1: access/shared_secret: secret RELAY_KEY may only hold letters, digits and -_.+/= "
+     "(it is compared inside the Nginx config)"),
+    ("relay_secret_map_keyword", "RELAY_KEY", "default",
+     "relay-1: access/shared_secret: secret RELAY_KEY is an Nginx map keyword (default, "
+     "hostnames, include, volatile): choose a real secret"),
+    ("secret_line_break", "OPENAI_KEY", "sk-a\nb",
+     "channels: 0/key: secret OPENAI_KEY holds a line break (secrets are one line)"),
+]
+
+
+@pytest.mark.parametrize("name,value,expected", [c[1:] for c in SECRET_CASES],
+                         ids=[c[0] for c in SECRET_CASES])
+def test_secret_value_error_line(base, secrets, name, value, expected):
+    secrets[name] = value
+    with pytest.raises(StackError) as info:
+        parse_stack(base, environ=secrets)
+    assert info.value.lines == [expected]
 
 
 @pytest.mark.parametrize("mutate,expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
@@ -206,14 +254,6 @@ def test_cli_check_exits_2_without_traceback(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip() == "gpu-1: servics: unknown key"
     assert "Traceback" not in proc.stdout + proc.stderr
-
-
-def test_relay_secret_charset(base, secrets):
-    secrets["RELAY_KEY"] = "has space"
-    with pytest.raises(StackError) as info:
-        parse_stack(base, environ=secrets)
-    assert info.value.lines == ["relay-1: access/shared_secret: secret RELAY_KEY may only hold "
-                                "letters, digits and -_.+/= (it is compared inside the Nginx config)"]
 
 
 def test_local_files_are_relative_to_the_stack_file(base, secrets, tmp_path):

@@ -33,3 +33,11 @@ def test_deepseek_channel_gets_the_flavours_deepseek_type(flavor, code):
     [ds] = desired_state(stack, "gw-1").channels
     # Both adaptors append /v1/chat/completions to the base URL themselves.
     assert (ds.type, ds.base_url) == (code, "https://api.deepseek.com")
+
+
+def test_model_token_name_limit_leaves_room_for_the_marker():
+    # The model validates token names once; OneAPI's cap (30 bytes) includes our marker.
+    from llminfra.model.gateway_objects import TOKEN_NAME_MAX
+    from llminfra.oneapi.desired import MARKER
+
+    assert TOKEN_NAME_MAX + len(MARKER.encode()) == 30

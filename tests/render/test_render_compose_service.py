@@ -6,7 +6,7 @@ from render_helpers import SECRETS, make_stack
 
 from llminfra.model.services.vllm import vllm_args
 from llminfra.render import (
-    RenderError, render_service_compose, render_service_secrets, service_view,
+    RenderError, render_service_compose, render_service_secrets,
 )
 
 
@@ -113,13 +113,6 @@ def test_ollama_models_is_a_mounted_directory(prod):
     assert env["OLLAMA_HOST"] == "0.0.0.0:11434"
     assert (env["OLLAMA_KEEP_ALIVE"], env["OLLAMA_NUM_PARALLEL"], env["OLLAMA_MAX_LOADED_MODELS"]) == ("5m", "4", "1")
     assert f"/opt/llminfra/ollama:{env['OLLAMA_MODELS']}" in spec["volumes"]
-
-
-def test_visible_devices_env_conflicts_with_pinning(data):
-    stack = make_stack(data)  # the model refuses this too; the renderer must not rely on it
-    stack.gpu_hosts["gpu-1"].services[0].env = {"NVIDIA_VISIBLE_DEVICES": "all"}
-    with pytest.raises(RenderError, match="NVIDIA_VISIBLE_DEVICES"):
-        service_view(stack, "gpu-1", stack.gpu_hosts["gpu-1"].services[0])
 
 
 def test_health_and_logs(prod):

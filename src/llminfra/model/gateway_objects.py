@@ -13,6 +13,13 @@ from .providers import ChannelKind
 TOKEN_NAME_MAX = 26  # OneAPI caps names at 30 bytes and we prefix "lmi/"
 
 
+def _one_line(value: str) -> str:
+    # Names are matched byte for byte against what the gateway returns.
+    if not value.strip() or value != value.strip() or any(ord(c) < 32 for c in value):
+        raise ValueError("should be one line without surrounding spaces")
+    return value
+
+
 class ExternalChannel(Strict):
     name: str = Field(description="Channel name (unique among declared channels).")
     type: ChannelKind = Field(
@@ -29,6 +36,8 @@ class ExternalChannel(Strict):
     weight: int = Field(0, ge=0)
     groups: list[str] = Field(["default"], min_length=1)
     enabled: bool = True
+
+    _name = field_validator("name")(_one_line)
 
     @model_validator(mode="after")
     def _target(self) -> ExternalChannel:
@@ -52,6 +61,13 @@ class Token(Strict):
     def _name(cls, value: str) -> str:
         if not value or len(value.encode()) > TOKEN_NAME_MAX:
             raise ValueError(f"should be 1 to {TOKEN_NAME_MAX} bytes")
+        return _one_line(value)
+
+    @field_validator("expires")
+    @classmethod
+    def _expires(cls, value: dt.date | None) -> dt.date | None:
+        if value is not None and value <= dt.date(1970, 1, 1):
+            raise ValueError("should be after 1970-01-01 (OneAPI reads 0 as already expired)")
         return value
 
     @field_validator("quota")

@@ -12,6 +12,8 @@ from .stack import Stack
 
 Loc = tuple[object, ...]
 _HEADER_SAFE = re.compile(r"^[A-Za-z0-9._+/=-]+$")
+_MAP_KEYWORDS = ("default", "hostnames", "include", "volatile")  # special as nginx map keys
+GROUPS_MAX = 32  # OneAPI stores a channel's groups comma-joined in a varchar(32)
 
 
 def check_stack(stack: Stack) -> list[str]:
@@ -126,7 +128,30 @@ def _channels(stack: Stack) -> Iterator[str]:
         for j, group, _ in _repeats(list(ch.groups)):
             yield line(loc + ("groups", j), f"{group!r} listed twice")
     for gw_name in stack.gateways:
+        yield from _gateway_channels(stack, gw_name)
         yield from _served_name_clashes(stack, gw_name)
+
+
+def _gateway_channels(stack: Stack, gateway: str) -> Iterator[str]:
+    """What the gateway stores: unique names, comma-joined lists of plain words."""
+    specs = stack.channel_specs(gateway)
+    for i, name, j in _repeats([s.name for s in specs]):
+        if not specs[j].origin.startswith("channels/"):
+            yield _origin_line(f"{specs[i].origin}/name", f"{name!r} already used by the "
+                               f"channel of {specs[j].origin}")
+    for spec in specs:
+        external = spec.origin.startswith("channels/")
+        for key, values in (("models", spec.models), ("groups", spec.groups)):
+            for j, value in enumerate(values):
+                if not value or value != value.strip() or any(c in value for c in ",\r\n"):
+                    where = f"{spec.origin}/{key}/{j}" if external else (
+                        f"{spec.origin}/channel/groups/{j}" if key == "groups" else spec.origin)
+                    yield _origin_line(where, f"{value!r}: a name without commas, line breaks "
+                                       "or surrounding spaces (the gateway joins lists with commas)")
+        if len(",".join(spec.groups)) > GROUPS_MAX:
+            where = f"{spec.origin}/groups" if external else f"{spec.origin}/channel/groups"
+            yield _origin_line(where, f"{GROUPS_MAX} characters at most, comma-joined (OneAPI's "
+                               "column width)")
 
 
 def _served_name_clashes(stack: Stack, gateway: str) -> Iterator[str]:
@@ -183,12 +208,19 @@ def check_secrets(stack: Stack) -> list[str]:
     for loc, name in stack.secret_names():
         if not secrets.has(name):
             errors.append(line(loc, f"secret {name} is not set (looked in {secrets.where()})"))
+        elif any(c in secrets.get(name) for c in "\r\n"):
+            errors.append(line(loc, f"secret {name} holds a line break (secrets are one line)"))
     for relay_name, relay in stack.relays.items():
         secret = relay.access.shared_secret
-        if secret and secrets.has(secret) and not _HEADER_SAFE.match(secrets.get(secret)):
-            errors.append(line(("relays", relay_name, "access", "shared_secret"),
-                               f"secret {secret} may only hold letters, digits and -_.+/= "
+        loc = ("relays", relay_name, "access", "shared_secret")
+        if not (secret and secrets.has(secret)):
+            continue
+        if not _HEADER_SAFE.match(secrets.get(secret)):
+            errors.append(line(loc, f"secret {secret} may only hold letters, digits and -_.+/= "
                                "(it is compared inside the Nginx config)"))
+        elif secrets.get(secret) in _MAP_KEYWORDS:
+            errors.append(line(loc, f"secret {secret} is an Nginx map keyword "
+                               f"({', '.join(_MAP_KEYWORDS)}): choose a real secret"))
     for gw_name, gw in stack.gateways.items():
         name = gw.oneapi.root_access_token
         if secrets.has(name) and len(secrets.get(name)) > 32:
@@ -210,6 +242,12 @@ def check_local_files(stack: Stack) -> list[str]:
             path = getattr(tls, key)
             if tls.mode == "files" and path and not Path(path).is_file():
                 errors.append(line(loc + (key,), f"{path} does not exist"))
+    for section in ("gpu_hosts", "gateways", "relays"):
+        for host_name, host in getattr(stack, section).items():
+            known = host.ssh.known_hosts
+            if known and not Path(known).expanduser().is_file():
+                errors.append(line((section, host_name, "ssh", "known_hosts"),
+                                   f"{known} does not exist"))
     for gw_name, gw in stack.gateways.items():
         for i, path in enumerate(gw.oneapi.trust_ca_files):
             loc = ("gateways", gw_name, "oneapi", "trust_ca_files", i)

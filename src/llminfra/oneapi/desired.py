@@ -1,11 +1,12 @@
-"""Declared gateway objects. Managed objects carry :data:`MARKER` in their OneAPI name."""
-import ipaddress
+"""Declared gateway objects. Managed objects carry :data:`MARKER` in their OneAPI name.
+
+Built from a validated stack (`from_stack`): names, lengths, CIDRs, weights and secret values were
+checked by the model (`llminfra.model.validate`), so these only normalise.
+"""
 import json
 from dataclasses import dataclass, field
 
 MARKER = "lmi/"
-TOKEN_NAME_MAX = 30 - len(MARKER.encode())  # OneAPI caps token names at 30 bytes
-GROUP_MAX = 32  # abilities.group / channels.group width on MySQL/PostgreSQL
 
 
 def managed_name(name):
@@ -16,23 +17,14 @@ def is_managed(server_name):
     return server_name.startswith(MARKER)
 
 
-def _clean_list(values, what):
+def _clean_list(values):
     out = []
     for value in ([values] if isinstance(values, str) else values):
         for item in str(value).split(","):
             item = item.strip()
             if item and item not in out:
                 out.append(item)
-    if not out:
-        raise ValueError(f"{what} must not be empty")
     return tuple(out)
-
-
-def _check_name(name, limit=None):
-    if not name or name != name.strip() or "\n" in name:
-        raise ValueError(f"invalid managed name {name!r}")
-    if limit is not None and len(name.encode()) > limit:
-        raise ValueError(f"name {name!r} is longer than {limit} bytes")
 
 
 @dataclass(frozen=True)
@@ -55,18 +47,11 @@ class DesiredChannel:
     enabled: bool = True
 
     def __post_init__(self):
-        _check_name(self.name)
-        if not self.key or "\n" in self.key or "\r" in self.key:
-            raise ValueError(f"channel {self.name!r}: key must be one non-empty line")
         mapping = self.model_mapping
         pairs = tuple(sorted(mapping.items() if isinstance(mapping, dict) else mapping))
         object.__setattr__(self, "model_mapping", tuple((str(k), str(v)) for k, v in pairs))
-        object.__setattr__(self, "models", _clean_list(self.models, "models"))
-        object.__setattr__(self, "groups", _clean_list(self.groups, "groups"))
-        if len(self.group_string) > GROUP_MAX:
-            raise ValueError(f"channel {self.name!r}: groups exceed {GROUP_MAX} characters")
-        if self.weight < 0:
-            raise ValueError(f"channel {self.name!r}: weight must be >= 0")
+        object.__setattr__(self, "models", _clean_list(self.models))
+        object.__setattr__(self, "groups", _clean_list(self.groups))
 
     @property
     def server_name(self):
@@ -95,15 +80,8 @@ class DesiredToken:
     enabled: bool = True
 
     def __post_init__(self):
-        _check_name(self.name, TOKEN_NAME_MAX)
-        models = _clean_list(self.models, "models") if self.models else ()
-        object.__setattr__(self, "models", models)
-        nets = [n.strip() for n in self.subnet.split(",") if n.strip()]
-        for net in nets:
-            ipaddress.ip_network(net, strict=False)  # ValueError on a bad CIDR
-        object.__setattr__(self, "subnet", ",".join(nets))
-        if self.expired_time == 0:
-            raise ValueError(f"token {self.name!r}: expired_time 0 means expired; use -1")
+        object.__setattr__(self, "models", _clean_list(self.models))
+        object.__setattr__(self, "subnet", ",".join(_clean_list(self.subnet)))
 
     @property
     def server_name(self):
@@ -126,8 +104,3 @@ class DesiredState:
     def __post_init__(self):
         object.__setattr__(self, "channels", tuple(self.channels))
         object.__setattr__(self, "tokens", tuple(self.tokens))
-        for kind, items in (("channel", self.channels), ("token", self.tokens)):
-            names = [i.name for i in items]
-            dups = sorted({n for n in names if names.count(n) > 1})
-            if dups:
-                raise ValueError(f"duplicate {kind} names: {', '.join(dups)}")

@@ -11,13 +11,12 @@ from llminfra.model import Stack
 from llminfra.model.services import Healthcheck, ServiceBase
 
 from .envfile import secret_env_file
-from .files import RenderError, RenderedFile, render
+from .files import RenderedFile, render
 
 LOG_MAX_SIZE = "50m"
 LOG_MAX_FILE = "5"
 SECRETS_ENV = "secrets.env"
 # Set by the NVIDIA runtime from the device reservation; a value in `env` would fight it.
-RESERVED_ENV = ("NVIDIA_VISIBLE_DEVICES", "CUDA_VISIBLE_DEVICES")
 
 
 @dataclass(frozen=True)
@@ -54,10 +53,6 @@ def service_view(stack: Stack, host_name: str, svc: ServiceBase) -> ComposeServi
     if stack.mirrors.pip_index:
         env["PIP_INDEX_URL"] = stack.mirrors.pip_index
     env.update(svc.env)
-    clash = [k for k in RESERVED_ENV if k in env]
-    if clash and svc.gpu_list:
-        raise RenderError(f"{host_name}: service {svc.name}: env {clash[0]} conflicts with "
-                          "`gpus` (the device reservation decides which GPUs the container sees)")
     return ComposeService(
         project=f"llm-{svc.name}", service=svc.name, image=stack.mirrors.image(svc.image),
         command=run.command,

@@ -9,7 +9,7 @@ from pathlib import Path
 from llminfra.commands.ssh import autossh_argv
 from llminfra.model import Stack, Tunnel
 
-from .files import RenderError, RenderedFile, render
+from .files import RenderedFile, render
 
 TUNNEL_USER = "llminfra-tunnel"  # local system user on the gateway that runs autossh
 TUNNEL_DIR = "/etc/llminfra/tunnel"
@@ -72,9 +72,6 @@ def render_known_hosts(stack: Stack, gpu_host: str) -> RenderedFile:
     if ssh.host_key:
         name = ssh.host if ssh.port == 22 else f"[{ssh.host}]:{ssh.port}"
         content = f"{name} {ssh.host_key}\n"
-    elif ssh.known_hosts:
-        content = Path(ssh.known_hosts).expanduser().read_text()
-    else:
-        raise RenderError(f"{gpu_host}: ssh: tunnels need a pinned host key (host_key or "
-                          "known_hosts)")
+    else:  # the model requires one of the two for reach: tunnel, and that the file exists
+        content = Path(str(ssh.known_hosts)).expanduser().read_text()
     return RenderedFile(known_hosts_path(gpu_host), content)
