@@ -103,6 +103,18 @@ def test_relay_strips_client_identity_and_verifies_upstream(prod):
     assert "listen 443 ssl default_server;\n    ssl_reject_handshake on;" in f.content
 
 
+def test_relay_fronts_deepseek_from_its_table_row(data, tls_in_tmp):
+    data["relays"]["relay-1"]["providers"].append({"kind": "deepseek"})
+    content = render_relay_nginx(make_stack(data), "relay-1").content
+    loc = location_block(content, "location /deepseek/ {")
+    for line in ("set $llminfra_up_deepseek api.deepseek.com;", "rewrite ^/deepseek/(.*)$ /$1 break;",
+                 "proxy_pass https://$llminfra_up_deepseek;", "proxy_ssl_name api.deepseek.com;",
+                 "proxy_set_header Host api.deepseek.com;", "proxy_ssl_verify on;"):
+        assert f"        {line}\n" in loc + "\n", line
+    result = nginx_t(content, tls_in_tmp)
+    assert result.returncode == 0, result.stderr
+
+
 def test_relay_host_routing_has_one_server_per_provider(data):
     relay = data["relays"]["relay-1"]
     relay["routing"] = "host"
