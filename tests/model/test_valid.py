@@ -83,3 +83,15 @@ def test_tunnel_ports_depend_on_identity_not_position(base, secrets):
     after = {t.service: t.local_port for t in parse_stack(base, environ=secrets).tunnels()}
     assert after == {k: v for k, v in before.items() if k != "ollama"}
     assert all(20000 <= p < 21000 for p in before.values())
+
+
+def test_readiness_probe_follows_kind_and_task(base, secrets):
+    base["gpu_hosts"]["gpu-1"]["services"].append(
+        {"kind": "vllm", "name": "embed", "model": "/models/all-MiniLM-L6-v2", "port": 8001,
+         "gpus": "cpu", "task": "embed"})
+    stack = parse_stack(base, environ=secrets)
+    qwen, embed = stack.gpu_hosts["gpu-1"].services
+    [ollama] = stack.gpu_hosts["gpu-2"].services
+    assert (qwen.readiness_probe(), qwen.health_path) == ("chat", "/health")
+    assert (embed.readiness_probe(), embed.health_path) == ("embeddings", "/health")
+    assert (ollama.readiness_probe(), ollama.health_path) == ("list", None)

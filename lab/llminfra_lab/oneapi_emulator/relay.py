@@ -184,4 +184,6 @@ ROUTES = [
     ("GET", "/v1/models/:model", get_model, None),
     ("POST", "/v1/chat/completions", relay_text, None),
     ("POST", "/v1/completions", relay_text, None),
+    # OneAPI validates no field of an embeddings request but `model` (validation.go)
+    ("POST", "/v1/embeddings", relay_text, None),
 ]

@@ -46,10 +46,22 @@ def _request(prefix: list[object], flags: list[object], base: str, probe: str, m
     ]  # fmt: skip
 
 
+def _health(base: str, health: str | None, strict: bool) -> list[object]:
+    """curl of the server's health URL (never sent the key: health needs none)."""
+    if health is None:
+        return []
+    if strict:
+        return ["curl -fsS -o /dev/null -m 10", QuoteString(f"{base}{health}"), "2>/dev/null &&"]
+    return ["printf 'health ';", "curl -sS -o /dev/null -w '%{http_code}' -m 10",
+            QuoteString(f"{base}{health}"), "2>/dev/null ; echo ;"]  # fmt: skip
+
+
 def model_probe(
-    url: str, model: str, api_key_file: str | None = None, probe: str = "chat", max_time: int = 60
+    url: str, model: str, api_key_file: str | None = None, probe: str = "chat", max_time: int = 60,
+    health: str | None = None,
 ) -> StringCommand:
-    """Print ``models <json>`` and ``request <http status>`` (no request line for ``list``);
+    """Print ``health <http status>`` (when ``health`` names the server's health path),
+    ``models <json>`` and ``request <http status>`` (no request line for ``list``);
     always exits 0."""
     base = url.rstrip("/")
     prefix, auth = _auth(api_key_file)
@@ -59,6 +71,7 @@ def model_probe(
         base, probe, model,
     )  # fmt: skip
     return StringCommand(
+        *_health(base, health, strict=False),
         "printf 'models ';",
         *prefix, "curl -sS -m 10", *auth, QuoteString(f"{base}/v1/models"),
         "2>/dev/null | tr -d '\\n'; echo",
@@ -75,9 +88,11 @@ def model_wait(
     api_key_file: str | None = None,
     interval: int = 5,
     probe: str = "chat",
+    health: str | None = None,
 ) -> StringCommand:
-    """Poll until ``model`` is listed and answers the ``probe`` request, or fail after
-    ``timeout`` s: then print an error naming host, service and model, then ``logs``, exit 1."""
+    """Poll until the ``health`` path (if any) answers 2xx, ``model`` is listed and answers
+    the ``probe`` request, or fail after ``timeout`` s: then print an error naming host,
+    service and model, then ``logs``, exit 1."""
     base = url.rstrip("/")
     prefix, auth = _auth(api_key_file)
     message = f"service {service} did not serve model {model} at {base} within {timeout}s"
@@ -90,6 +105,7 @@ def model_wait(
     return StringCommand(
         "end=$(( $(date +%s) +", QuoteString(str(timeout)), "));",
         "while :; do",
+        *_health(base, health, strict=True),
         *prefix, "curl -fsS -m 10", *auth, QuoteString(f"{base}/v1/models"), "2>/dev/null",
         "| grep -qF", QuoteString(json.dumps(model)),
         *(["&&", *request] if request else []), "&& exit 0;",

@@ -21,6 +21,7 @@ def servable(
     interval: int = 5,
     probe: str = "chat",
     compose_command: str = "docker compose",
+    health: str | None = None,
 ):
     """
     Ensure ``url`` lists ``model`` in ``/v1/models`` and answers a minimal real request.
@@ -37,6 +38,7 @@ def servable(
     + probe: ``chat`` (one-token chat completion), ``embeddings`` (embedding models) or
       ``list`` (listed in /v1/models is enough)
     + compose_command: ``docker compose`` or ``docker-compose``
+    + health: the server's health path (vLLM: ``/health``), which must answer 2xx too
 
     A no-op when the model already answers. Otherwise polls with curl; on timeout prints
     which host/service/model failed and the service's last log lines, and fails the host.
@@ -57,7 +59,8 @@ def servable(
     if probe not in PROBES:
         raise OperationValueError(f"probe should be one of {', '.join(PROBES)}, not {probe!r}")
     endpoint = host.get_fact(
-        ModelEndpoint, url=url, model=model, api_key_file=api_key_file, probe=probe
+        ModelEndpoint, url=url, model=model, api_key_file=api_key_file, probe=probe,
+        health=health,
     )
     if is_servable(endpoint, model):
         host.noop(f"model {model} is served by {service}")
@@ -65,4 +68,4 @@ def servable(
     logs = None
     if project_dir is not None:
         logs = compose_logs(project_dir, service, 30, compose_command)
-    yield model_wait(url, model, service, timeout, logs, api_key_file, interval, probe)
+    yield model_wait(url, model, service, timeout, logs, api_key_file, interval, probe, health)

@@ -17,7 +17,16 @@ class VllmService(ServiceBase):
 
     kind: Literal["vllm"]
     image: str = Field("vllm/vllm-openai:v0.6.6", description="vLLM image.")
-    model: str = Field(description="Hugging Face / ModelScope id, or a path inside `cache_dir`.")
+    model: str = Field(
+        description="Hugging Face / ModelScope id, a path inside `cache_dir`, or a path inside "
+        "the image."
+    )
+    task: Literal["generate", "embed"] = Field(
+        "generate", description="`embed`: an embedding model, probed with `/v1/embeddings` "
+        "instead of a one-token chat completion. vLLM detects embedding-only architectures "
+        "itself; to use a generative architecture for embeddings add `--runner pooling` "
+        "(vLLM >= 0.10) to `extra_args`."
+    )
     served_names: list[str] = Field(
         [], description="Names clients use. Default: the last part of `model`."
     )
@@ -47,7 +56,8 @@ class VllmService(ServiceBase):
         return self.served_names or [self.model.rstrip("/").split("/")[-1]]
 
     def readiness_probe(self) -> Probe:
-        return "chat"  # one real token: loaded weights, not just a listening port
+        # one real token (or one embedding): loaded weights, not just a listening port
+        return "embeddings" if self.task == "embed" else "chat"
 
     def client_key(self) -> SecretName | None:
         return self.api_key
