@@ -12,7 +12,7 @@ import pytest
 from lab_helpers import load_context_module
 
 from llminfra_lab import images
-from llminfra_lab import secrets as labsecrets
+from llminfra_lab import labsecrets
 from llminfra_lab.containers import host_run_kwargs, tar_files
 from llminfra_lab.engine import LabError, client
 from llminfra_lab.inventory import lab_stack, write_secrets

@@ -100,11 +100,11 @@ def checked(dc, image):
     good = list(view(BOOTED)[1].command)
     typos = [[("--max-model-length" if a == "--max-model-len" else a) for a in good],
              [("--served-model-names" if a == "--served-model-name" else a) for a in good]]
-    too_long = [("100000" if b == "--max-model-len" and a == "1024" else a)
-                for a, b in zip(good, ["", *good])]
+    too_long = list(good)
+    too_long[too_long.index("--max-model-len") + 1] = "100000"
     results = run_checker(dc, entries + [{"argv": t, "deep": False} for t in typos]
                           + [{"argv": too_long, "deep": True}])
-    return dict(zip(CASES, results)), results[len(CASES):]
+    return dict(zip(CASES, results[:len(CASES)], strict=True)), results[len(CASES):]
 
 
 def test_image_entrypoint_is_vllms_own_server(image):
@@ -118,7 +118,8 @@ def test_vllm_accepts_the_rendered_command_line(checked, name):
 
 
 def test_a_misspelled_flag_is_rejected_by_vllms_parser(checked):
-    for result, flag in zip(checked[1], ("--max-model-length", "--served-model-names")):
+    for result, flag in zip(checked[1][:2], ("--max-model-length", "--served-model-names"),
+                            strict=True):
         assert not result["ok"] and result["exit"] == 2
         assert "unrecognized arguments" in result["error"] and flag in result["error"]
 

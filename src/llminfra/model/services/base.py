@@ -31,9 +31,10 @@ Gpus = list[Annotated[int, Field(ge=0)]] | Literal["cpu"]
 # Extra server arguments, appended after the ones a kind builds. One definition, so every
 # kind that takes them applies the same rules.
 ExtraArgs = list[str]
-# How the deploy decides a model is servable: `chat` sends one real token, `list` only asks
-# /v1/models (Ollama lists once pulled; other servers may serve embeddings only).
-Probe = Literal["chat", "list"]
+# How the deploy decides a model is servable: `chat` sends one real token, `embeddings` one
+# embedding, `list` only asks /v1/models (Ollama lists once pulled; other servers may serve
+# embeddings only).
+Probe = Literal["chat", "embeddings", "list"]
 
 
 @dataclass(frozen=True)
