@@ -1,8 +1,9 @@
 """`llminfra clients`: what to hand an API client — base URL, key, and how to trust the cert.
 
 Keys are read from where the kit keeps them for the gateway's engine (OneAPI/New-API: the
-0600 tokens file captured at creation). Printing a key is this command's whole purpose, so it
-does only when asked for, one gateway at a time, to standard output (never to a log).
+0600 tokens file captured at creation; LiteLLM: derived from the stack's secrets). Printing a
+key is this command's whole purpose, so it does only when asked for, one gateway at a time, to
+standard output (never to a log).
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ def tokens_file(stack: Stack, gateway: str) -> Path:
 
 
 def captured_keys(stack: Stack, gateway: str) -> dict[str, str]:
+    if stack.gateways[gateway].engine == "litellm":
+        from .render.litellm_config import token_keys
+
+        # derived from the secrets file, so known before (and without) any deploy
+        return {token_var(name): key for name, key in token_keys(stack, gateway).items()}
     path = tokens_file(stack, gateway)
     try:
         return parse_dotenv(path.read_text())

@@ -11,7 +11,8 @@ def describe(stack: Stack) -> str:
     for section, role in (("gpu_hosts", "gpu"), ("gateways", "gateway"), ("relays", "relay")):
         for name, h in getattr(stack, section).items():
             reach = getattr(h, "reach", "direct")
-            hosts.append([name, role, f"{h.ssh.user}@{h.ssh.host}:{h.ssh.port}", reach,
+            engine = getattr(h, "engine", None)
+            hosts.append([name, f"{role} ({engine})" if engine else role, f"{h.ssh.user}@{h.ssh.host}:{h.ssh.port}", reach,
                           "pinned" if (h.ssh.host_key or h.ssh.known_hosts) else "NOT PINNED"])
     services = []
     for host_name, gpu in stack.gpu_hosts.items():

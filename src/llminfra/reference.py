@@ -8,7 +8,8 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from .model import ExternalChannel, GatewayHost, GpuHost, Mirrors, RelayHost, Stack, Token
+from .model import (ExternalChannel, GatewayHost, GpuHost, LiteLLMSettings, Mirrors, RelayHost,
+                    Stack, Token)
 from .model.base import Strict
 from .model.gateway import GatewayNginx, MysqlSettings, OneApiSettings
 from .model.relay import Provider, RelayAccess
@@ -37,6 +38,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("`gateways.<name>`", GatewayHost),
     ("`gateways.<name>.oneapi`", OneApiSettings),
     ("`gateways.<name>.oneapi.mysql`", MysqlSettings),
+    ("`gateways.<name>.litellm` (with `engine: litellm`)", LiteLLMSettings),
     ("`gateways.<name>.nginx`", GatewayNginx),
     ("`*.tls`", TlsSettings),
     ("`relays.<name>`", RelayHost),

@@ -26,7 +26,10 @@ SECRETS = {**PROD_SECRETS,
            "HF_TOKEN_1": "hf_token_0005",
            "MYSQL_PW": "mysql-pw-0006",
            "EMBED_KEY": "embed-key-0007",
-           "SGLANG_KEY": "sglang-key-$PATH#0008"}
+           "SGLANG_KEY": "sglang-key-$PATH#0008",
+           "LITELLM_MASTER_KEY": "sk-master-0009",
+           "LITELLM_CLIENT_KEY_SECRET": "client-key-secret-0010"}
+LITELLM_EXAMPLE = REPO / "inventory" / "examples" / "litellm.yml"
 
 
 def with_sglang(data: dict, **settings) -> dict:
@@ -112,6 +115,13 @@ def variants() -> dict[str, dict]:
     d["gpu_hosts"]["gpu-1"]["services"].append(
         {"kind": "vllm", "name": "tiny", "model": "Qwen/Qwen2.5-0.5B", "port": 8001, "gpus": "cpu"})
     out["files"] = d
+
+    d = prod_data()  # the same inventory on LiteLLM: one key and its section (no quotas there)
+    d["gateways"]["gw-1"].update(engine="litellm", litellm={
+        "master_key": "LITELLM_MASTER_KEY", "client_key_secret": "LITELLM_CLIENT_KEY_SECRET"})
+    for token in d["tokens"]:
+        token["quota"] = "unlimited"
+    out["litellm"] = d
     return out
 
 

@@ -19,6 +19,8 @@ def channels(stack: Stack, gateway: str, prune: bool = False) -> None:
 
     Runs after OneAPI answers and the tunnels are up, so each channel's test reaches it.
     """
+    if stack.gateways[gateway].engine != "oneapi":
+        return  # LiteLLM: its rendered config is the source of truth, there is nothing to reconcile
     if stack.source is None:
         raise DeployError("channels: the stack was not loaded from a file")
     oneapi.objects(name="Channels and tokens", stack_file=str(stack.source), gateway=gateway,

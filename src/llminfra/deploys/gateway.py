@@ -1,4 +1,5 @@
-"""The gateway: Docker, OneAPI under Compose on loopback, Nginx with TLS in front of it."""
+"""The gateway: Docker, its engine (OneAPI or LiteLLM) under Compose on loopback, Nginx with TLS
+in front of it."""
 
 from __future__ import annotations
 
@@ -18,19 +19,23 @@ from llminfra.render import (
     render_oneapi_secrets,
     trust_bundle,
 )
+from llminfra.render.compose_litellm import SERVICE as LITELLM_SERVICE
 from llminfra.render.nginx_common import loopback_for
 from llminfra.render.nginx_gateway import gateway_view
 
 from ._tls import ip_literals
 from .docker import docker_engine
+from .litellm import litellm
 from .nginx import nginx_site
 
 ONEAPI_SERVICE = "oneapi"  # the service name in templates/compose/oneapi.yaml.j2
+ENGINE_SERVICE = {"oneapi": ONEAPI_SERVICE, "litellm": LITELLM_SERVICE}
+ENGINE_NAME = {"oneapi": "OneAPI", "litellm": "LiteLLM"}
 ONEAPI_START_TIMEOUT = 180
 
 
 def oneapi_status_url(stack: Stack, gateway: str) -> str:
-    oa = stack.gateways[gateway].oneapi
+    oa = stack.gateways[gateway].oneapi_settings
     return f"http://{loopback_for(oa.admin_bind)}:{oa.admin_port}/api/status"
 
 
@@ -43,7 +48,7 @@ def oneapi(stack: Stack, gateway: str) -> None:
     + stack: the loaded stack
     + gateway: key of ``stack.gateways``
     """
-    oa = stack.gateways[gateway].oneapi
+    oa = stack.gateways[gateway].oneapi_settings
     for secret in render_oneapi_secrets(stack, gateway):
         private.file(name=f"OneAPI {posixpath.basename(secret.path_on_host)}",
                      path=secret.path_on_host, src=StringIO(secret.content))  # fmt: skip
@@ -60,7 +65,7 @@ def oneapi(stack: Stack, gateway: str) -> None:
 @deploy("Gateway")
 def gateway(stack: Stack, gateway: str) -> None:
     """
-    Docker, OneAPI and the TLS edge of one gateway (tunnels and channels are separate deploys,
+    Docker, the engine and the TLS edge of one gateway (tunnels and channels are separate deploys,
     run after the GPU hosts and relays they point at).
 
     + stack: the loaded stack
@@ -68,7 +73,17 @@ def gateway(stack: Stack, gateway: str) -> None:
     """
     gw = stack.gateways[gateway]
     docker_engine(stack.mirrors)
-    oneapi(stack, gateway)
+    # the engine not chosen is stopped when it is declared (a switch); its data stays
+    for engine in ("oneapi", "litellm"):
+        other = getattr(gw, engine)
+        if engine != gw.engine and other is not None:
+            compose.stack(name=f"{ENGINE_NAME[engine]} Compose project is down "
+                          f"(engine is {gw.engine})",
+                          project_dir=other.data_dir, present=False)  # fmt: skip
+    if gw.engine == "litellm":
+        litellm(stack, gateway)
+    else:
+        oneapi(stack, gateway)
     site = gateway_view(stack, gateway)
     nginx_site(
         render_gateway_nginx(stack, gateway), gw.nginx.tls,

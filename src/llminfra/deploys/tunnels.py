@@ -24,7 +24,7 @@ from llminfra.render import render_known_hosts, render_tunnel_unit
 from llminfra.render.tunnel_unit import TUNNEL_DIR, TUNNEL_KEY, TUNNEL_USER
 
 from ._apt import install
-from .gateway import ONEAPI_SERVICE
+from .gateway import ENGINE_NAME, ENGINE_SERVICE
 
 NOLOGIN = "/usr/sbin/nologin"
 TUNNEL_TIMEOUT = 60
@@ -123,14 +123,15 @@ def tunnels(stack: Stack, gateway: str) -> None:
         )
         systemd.service(name=f"{tunnel.unit} running", service=f"{tunnel.unit}.service",
                         running=True, enabled=True)  # fmt: skip
-    data_dir = stack.gateways[gateway].oneapi.data_dir
+    gw = stack.gateways[gateway]
     for tunnel in wanted:
-        # Seen from OneAPI's own container: that is where the channels connect from.
+        # Seen from the engine's own container: that is where the channels connect from.
         answers(
-            name=f"{tunnel.unit} answers inside OneAPI",
+            name=f"{tunnel.unit} answers inside {ENGINE_NAME[gw.engine]}",
             url=f"http://{tunnel.bind}:{tunnel.local_port}/v1/models",
             what=f"tunnel {tunnel.bind}:{tunnel.local_port} to {tunnel.gpu_host}/{tunnel.service}",
-            project_dir=data_dir, service=ONEAPI_SERVICE, statuses=None, timeout=TUNNEL_TIMEOUT,
+            project_dir=gw.engine_settings.data_dir, service=ENGINE_SERVICE[gw.engine],
+            statuses=None, timeout=TUNNEL_TIMEOUT,
         )
 
 

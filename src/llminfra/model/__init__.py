@@ -4,6 +4,7 @@ from .errors import StackError
 from .gateway import GatewayHost, GatewayNginx, OneApiSettings
 from .gateway_objects import ExternalChannel, Token
 from .hosts import GpuHost
+from .litellm import LiteLLMSettings
 from .load import load_stack, parse_stack
 from .mirrors import Mirrors
 from .relay import Provider, RelayAccess, RelayHost
@@ -14,8 +15,8 @@ from .stack import ChannelSpec, Stack, Tunnel
 from .tls import TlsSettings
 
 __all__ = [
-    "ChannelSpec", "ExternalChannel", "GatewayHost", "GatewayNginx", "GpuHost", "Mirrors",
-    "OllamaService", "OneApiSettings", "OpenAIService", "Provider", "RelayAccess", "RelayHost",
+    "ChannelSpec", "ExternalChannel", "GatewayHost", "GatewayNginx", "GpuHost", "LiteLLMSettings",
+    "Mirrors", "OllamaService", "OneApiSettings", "OpenAIService", "Provider", "RelayAccess", "RelayHost",
     "SecretValue", "Secrets", "SshSettings", "Stack", "StackError", "TlsSettings", "Tunnel",
     "VllmService", "load_stack", "parse_stack",
 ]

@@ -56,3 +56,19 @@ def check_cidrs(values: list[str], example: str = "") -> list[str]:
         except ValueError:
             raise ValueError(f"entry {i}: {cidr!r} is not a CIDR{example}") from None
     return values
+
+
+def check_bridge_subnet(value: str) -> str:
+    """A gateway engine's fixed Compose subnet: its first address is where tunnels listen."""
+    try:
+        net = ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a CIDR network ({exc})") from None
+    if net.num_addresses < 4:
+        raise ValueError("should have room for a few addresses (/30 or larger)")
+    return value
+
+
+def bridge_address(subnet: str) -> str:
+    """First host address of a subnet: the bridge's own address on the host."""
+    return str(next(ipaddress.ip_network(subnet).hosts()))

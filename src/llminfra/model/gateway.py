@@ -1,13 +1,13 @@
-"""The gateway VM: OneAPI under Compose behind Nginx with TLS."""
+"""The gateway VM: an engine (OneAPI / New-API or LiteLLM) under Compose behind Nginx with TLS."""
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import AbsPath, Port, SecretName, Strict
+from .base import AbsPath, Port, SecretName, Strict, bridge_address, check_bridge_subnet
+from .litellm import LiteLLMSettings
 from .ssh import SshSettings
 from .tls import TlsSettings
 
@@ -49,13 +49,7 @@ class OneApiSettings(Strict):
     @field_validator("network_subnet")
     @classmethod
     def _subnet(cls, value: str) -> str:
-        try:
-            net = ipaddress.ip_network(value, strict=True)
-        except ValueError as exc:
-            raise ValueError(f"{value!r} is not a CIDR network ({exc})") from None
-        if net.num_addresses < 4:
-            raise ValueError("should have room for a few addresses (/30 or larger)")
-        return value
+        return check_bridge_subnet(value)
 
     @model_validator(mode="after")
     def _mysql(self) -> OneApiSettings:
@@ -66,11 +60,24 @@ class OneApiSettings(Strict):
     @property
     def tunnel_bind(self) -> str:
         """First host address of OneAPI's network: the bridge's own address on the gateway."""
-        return str(next(ipaddress.ip_network(self.network_subnet).hosts()))
+        return bridge_address(self.network_subnet)
 
     @property
     def admin_url(self) -> str:
         return f"http://{self.admin_bind}:{self.admin_port}"
+
+    # the engine-neutral view (same names on LiteLLMSettings)
+    @property
+    def api_bind(self) -> str:
+        return self.admin_bind
+
+    @property
+    def api_port(self) -> int:
+        return self.admin_port
+
+    @property
+    def port_key(self) -> str:
+        return "oneapi/admin_port"
 
 
 class GatewayNginx(Strict):
@@ -85,9 +92,20 @@ class GatewayNginx(Strict):
     client_max_body_size: str = Field("64m", description="Largest request body (long prompts).")
 
 
+Engine = Literal["oneapi", "litellm"]
+
+
 class GatewayHost(Strict):
     ssh: SshSettings
-    oneapi: OneApiSettings
+    engine: Engine = Field(
+        "oneapi", description="What serves the API behind Nginx: `oneapi` (OneAPI or New-API, "
+        "see `oneapi.flavor`; channels and tokens are reconciled through its admin API) or "
+        "`litellm` (config-only LiteLLM; its config file is rendered from the same channels "
+        "and tokens). Only the chosen engine's section is used, so both may stay in the file "
+        "and switching is this one key."
+    )
+    oneapi: OneApiSettings | None = Field(None, description="Required when engine is oneapi.")
+    litellm: LiteLLMSettings | None = Field(None, description="Required when engine is litellm.")
     nginx: GatewayNginx
     tunnel_port_base: Port = Field(
         20000, description="First port of the range tunnels without a `tunnel_port` are "
@@ -99,3 +117,23 @@ class GatewayHost(Strict):
         "`check` reports two services hashed onto one port (set `tunnel_port` on one of them)."
     )
     tunnel_user: str = Field("llminfra-tunnel", description="User on GPU hosts that tunnels log in as.")
+
+    @model_validator(mode="after")
+    def _engine_section(self) -> GatewayHost:
+        if getattr(self, self.engine) is None:
+            raise ValueError(f"engine {self.engine!r} needs a {self.engine} section")
+        return self
+
+    @property
+    def engine_settings(self) -> OneApiSettings | LiteLLMSettings:
+        """The chosen engine's section (the validator above guarantees it is set)."""
+        settings = self.oneapi if self.engine == "oneapi" else self.litellm
+        assert settings is not None
+        return settings
+
+    @property
+    def oneapi_settings(self) -> OneApiSettings:
+        """OneAPI's section, for code that only runs on OneAPI gateways."""
+        if self.engine != "oneapi" or self.oneapi is None:
+            raise ValueError("this gateway does not run OneAPI")
+        return self.oneapi

@@ -74,7 +74,9 @@ def resolve_local_paths(stack: Stack, base: Path) -> None:
         if tls.key_file:
             tls.key_file = _local(base, tls.key_file)
     for gw in stack.gateways.values():
-        gw.oneapi.trust_ca_files = [_local(base, f) for f in gw.oneapi.trust_ca_files]
+        for engine in (gw.oneapi, gw.litellm):
+            if engine is not None:
+                engine.trust_ca_files = [_local(base, f) for f in engine.trust_ca_files]
 
 
 def parse_stack(data: Any, source: Path | None = None, environ: dict[str, str] | None = None,

@@ -28,7 +28,7 @@ class Tunnel:
     gateway: str
     gpu_host: str
     service: str
-    bind: str  # gateway-side address (OneAPI's network gateway)
+    bind: str  # gateway-side address (the engine's Compose network gateway)
     local_port: int  # gateway-side port
     remote_port: int  # service port on the GPU host's loopback
 
@@ -123,7 +123,7 @@ class Stack(Strict):
             gw = self.gateways[gw_name]
             for svc in gpu.services:
                 port = svc.tunnel_port or hashed_tunnel_port(gw, host_name, svc.name)
-                result.append(Tunnel(gw_name, host_name, svc.name, gw.oneapi.tunnel_bind, port,
+                result.append(Tunnel(gw_name, host_name, svc.name, gw.engine_settings.tunnel_bind, port,
                                      svc.port))
         return result
 
@@ -205,7 +205,13 @@ class Stack(Strict):
                     walk(v, loc + (i,))
 
         walk(self, ())
-        return found
+        return [(loc, name) for loc, name in found if not self._unused_engine(loc)]
+
+    def _unused_engine(self, loc: tuple[object, ...]) -> bool:
+        """A gateway's section for the engine it does not run (kept only for switching)."""
+        if len(loc) < 3 or loc[0] != "gateways" or loc[2] not in ("oneapi", "litellm"):
+            return False
+        return self.gateways[str(loc[1])].engine != loc[2]
 
 
 def hashed_tunnel_port(gw: GatewayHost, gpu_host: str, service: str) -> int:

@@ -18,7 +18,7 @@ GROUPS_MAX = 32  # OneAPI stores a channel's groups comma-joined in a varchar(32
 
 def check_stack(stack: Stack) -> list[str]:
     errors: list[str] = []
-    for check in (_host_names, _gpu_services, _tunnels, _channels, _tokens):
+    for check in (_host_names, _gpu_services, _tunnels, _channels, _tokens, _litellm):
         errors.extend(check(stack))
     if not (stack.gpu_hosts or stack.gateways or stack.relays):
         errors.append("stack: no hosts declared (gpu_hosts, gateways, relays are all empty)")
@@ -95,7 +95,8 @@ def _tunnels(stack: Stack) -> Iterator[str]:
             yield line(("gateways", gw_name, "tunnel_port_range"),
                        f"tunnel_port_base {gw.tunnel_port_base} + {gw.tunnel_port_range} ports "
                        "goes past 65535")
-        used: dict[int, str] = {gw.oneapi.admin_port: "oneapi/admin_port"}
+        engine = gw.engine_settings
+        used: dict[int, str] = {engine.api_port: engine.port_key}
         for t in stack.tunnels(gw_name):
             what = f"{t.gpu_host}/{t.service}"
             if t.local_port in used:
@@ -199,6 +200,25 @@ def _tokens(stack: Stack) -> Iterator[str]:
         yield "tokens: declared but no gateway is declared"
 
 
+def _litellm(stack: Stack) -> Iterator[str]:
+    """What config-only LiteLLM cannot enforce is refused, not silently dropped."""
+    engines = [name for name, gw in stack.gateways.items() if gw.engine == "litellm"]
+    if not engines:
+        return
+    for i, tok in enumerate(stack.tokens):
+        if tok.quota != "unlimited":
+            yield line(("tokens", i, "quota"), f"gateway {engines[0]} runs LiteLLM without a "
+                       "database, which cannot count quota: set quota: unlimited (or use "
+                       "engine: oneapi)")
+    for gw_name in engines:
+        for spec in stack.channel_specs(gw_name):
+            if "default" not in spec.groups:
+                yield _origin_line(spec.origin, f"groups {spec.groups} leave out 'default', the "
+                                   f"group kit tokens belong to; LiteLLM on {gw_name} has no "
+                                   "groups and would serve this channel to every token: add "
+                                   "'default' (or use engine: oneapi)")
+
+
 def check_secrets(stack: Stack) -> list[str]:
     errors: list[str] = []
     secrets = stack.secrets
@@ -222,6 +242,8 @@ def check_secrets(stack: Stack) -> list[str]:
             errors.append(line(loc, f"secret {secret} is an Nginx map keyword "
                                f"({', '.join(_MAP_KEYWORDS)}): choose a real secret"))
     for gw_name, gw in stack.gateways.items():
+        if gw.engine != "oneapi" or gw.oneapi is None:
+            continue
         name = gw.oneapi.root_access_token
         if secrets.has(name) and len(secrets.get(name)) > 32:
             errors.append(line(("gateways", gw_name, "oneapi", "root_access_token"),
@@ -249,8 +271,8 @@ def check_local_files(stack: Stack) -> list[str]:
                 errors.append(line((section, host_name, "ssh", "known_hosts"),
                                    f"{known} does not exist"))
     for gw_name, gw in stack.gateways.items():
-        for i, path in enumerate(gw.oneapi.trust_ca_files):
-            loc = ("gateways", gw_name, "oneapi", "trust_ca_files", i)
+        for i, path in enumerate(gw.engine_settings.trust_ca_files):
+            loc = ("gateways", gw_name, gw.engine, "trust_ca_files", i)
             if not Path(path).is_file():
                 errors.append(line(loc, f"{path} does not exist"))
             elif "-----BEGIN CERTIFICATE-----" not in Path(path).read_text(errors="replace"):

@@ -24,7 +24,7 @@ def reconcile_gateway(stack: Stack, gateway: str, *, do_apply: bool, prune: bool
     """Plan (and apply) one gateway; returns whether changes were pending."""
     desired = desired_state(stack, gateway)
     local = local_state(stack, gateway)
-    root_pw = stack.secret(stack.gateways[gateway].oneapi.root_password)
+    root_pw = stack.secret(stack.gateways[gateway].oneapi_settings.root_password)
     with admin_client(stack, gateway, admin_url) as client:
         p = plan(client, desired, local, prune=prune, root_password=root_pw)
         print(f"== {gateway}: {p.summary()}", file=out)
@@ -46,6 +46,10 @@ def run_channels(stack: Stack, args: argparse.Namespace) -> int:
         return 2
     pending = False
     for gw in gateways:
+        if stack.gateways[gw].engine != "oneapi":
+            print(f"== {gw}: engine {stack.gateways[gw].engine}: its rendered config holds the "
+                  "channels and tokens; nothing to reconcile")
+            continue
         try:
             pending |= reconcile_gateway(stack, gw, do_apply=args.action == "apply",
                                          prune=args.prune, admin_url=args.admin_url)

@@ -13,7 +13,7 @@ NO_KEY = "llminfra-no-key"
 
 
 def flavor_of(stack: Stack, gateway: str) -> str:
-    return NEWAPI if stack.gateways[gateway].oneapi.flavor == "new-api" else ONEAPI
+    return NEWAPI if stack.gateways[gateway].oneapi_settings.flavor == "new-api" else ONEAPI
 
 
 def desired_state(stack: Stack, gateway: str) -> DesiredState:

@@ -42,7 +42,7 @@ def admin_client(stack: Stack, gateway: str, admin_url: str | None = None
                  ) -> Iterator[OneAPIClient]:
     """A client on the gateway's admin API; `admin_url` skips the tunnel (tests, local)."""
     gw = stack.gateways[gateway]
-    token = stack.secret(gw.oneapi.root_access_token)
+    token = stack.secret(gw.oneapi_settings.root_access_token)
     flavor = flavor_of(stack, gateway)
     if admin_url:
         with OneAPIClient(admin_url, token, flavor=flavor) as client:
@@ -52,6 +52,6 @@ def admin_client(stack: Stack, gateway: str, admin_url: str | None = None
         gw.ssh.host, ssh_user=gw.ssh.user,
         ssh_key_file=os.path.expanduser(gw.ssh.key) if gw.ssh.key else None,
         known_hosts=known_hosts_file(stack, gateway), ssh_port=gw.ssh.port,
-        remote_port=gw.oneapi.admin_port, remote_host=gw.oneapi.admin_bind,
+        remote_port=gw.oneapi_settings.admin_port, remote_host=gw.oneapi_settings.admin_bind,
     ) as url, OneAPIClient(url, token, flavor=flavor) as client:
         yield client

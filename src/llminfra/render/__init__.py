@@ -3,7 +3,10 @@
 Each template takes one typed view (a frozen dataclass built by a pure function here).
 """
 
-from .bundle import gateway_files, gpu_files, relay_files, render_all
+from .bundle import engine_files, gateway_files, gpu_files, relay_files, render_all
+from .compose_litellm import (
+    litellm_view, render_litellm_compose, render_litellm_secrets,
+)
 from .compose_oneapi import (
     oneapi_view, render_oneapi_compose, render_oneapi_secrets, trust_bundle,
 )
@@ -18,9 +21,10 @@ from .tls import CertPaths, cert_paths
 from .tunnel_unit import render_known_hosts, render_tunnel_unit, tunnel_view
 
 __all__ = [
-    "CertPaths", "RenderError", "RenderedFile", "cert_paths", "daemon_config", "gateway_files",
-    "gateway_view", "gpu_files", "oneapi_view", "project_dir", "relay_files", "relay_view",
-    "render_all", "render_daemon_json", "render_gateway_nginx", "render_known_hosts",
+    "CertPaths", "RenderError", "RenderedFile", "cert_paths", "daemon_config", "engine_files",
+    "gateway_files", "gateway_view", "gpu_files", "litellm_view", "oneapi_view", "project_dir",
+    "relay_files", "relay_view", "render_all", "render_daemon_json", "render_gateway_nginx",
+    "render_known_hosts", "render_litellm_compose", "render_litellm_secrets",
     "render_oneapi_compose", "render_oneapi_secrets", "render_relay_nginx",
     "render_service_compose", "render_service_secrets", "render_tunnel_unit", "service_view",
     "trust_bundle", "tunnel_view",

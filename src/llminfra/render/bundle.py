@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from llminfra.model import Stack
 
+from .compose_litellm import config_files, render_litellm_compose, render_litellm_secrets
 from .compose_oneapi import render_oneapi_compose, render_oneapi_secrets, trust_bundle
 from .compose_service import render_service_compose, render_service_secrets
 from .daemon import render_daemon_json
@@ -21,9 +22,17 @@ def gpu_files(stack: Stack, host_name: str) -> list[RenderedFile]:
     return files
 
 
+def engine_files(stack: Stack, gateway: str) -> list[RenderedFile]:
+    """The gateway engine's Compose file first, then its secrets and config files."""
+    if stack.gateways[gateway].engine == "litellm":
+        return [render_litellm_compose(stack, gateway), render_litellm_secrets(stack, gateway),
+                *config_files(stack, gateway)]
+    return [render_oneapi_compose(stack, gateway), *render_oneapi_secrets(stack, gateway)]
+
+
 def gateway_files(stack: Stack, gateway: str) -> list[RenderedFile]:
-    files = [render_daemon_json(stack, gateway), render_oneapi_compose(stack, gateway),
-             *render_oneapi_secrets(stack, gateway), render_gateway_nginx(stack, gateway)]
+    files = [render_daemon_json(stack, gateway), *engine_files(stack, gateway),
+             render_gateway_nginx(stack, gateway)]
     trust = trust_bundle(stack, gateway)
     if trust:
         files.append(trust)

@@ -47,7 +47,7 @@ class OneApiCompose:
 
 
 def oneapi_view(stack: Stack, gateway: str) -> OneApiCompose:
-    oa = stack.gateways[gateway].oneapi
+    oa = stack.gateways[gateway].oneapi_settings
     image = stack.mirrors.image
     env = {"TZ": "UTC"}
     if oa.redis:
@@ -70,16 +70,16 @@ def oneapi_view(stack: Stack, gateway: str) -> OneApiCompose:
 
 
 def trust_bundle(stack: Stack, gateway: str) -> RenderedFile | None:
-    """The extra CA certificates OneAPI trusts, concatenated (public data, 0644)."""
-    oa = stack.gateways[gateway].oneapi
-    if not oa.trust_ca_files:
+    """The extra CA certificates the gateway's engine trusts, concatenated (public, 0644)."""
+    engine = stack.gateways[gateway].engine_settings
+    if not engine.trust_ca_files:
         return None
-    pems = [Path(f).read_text().strip() + "\n" for f in oa.trust_ca_files]
-    return RenderedFile(f"{oa.data_dir}/trust/extra-ca.pem", "".join(pems))
+    pems = [Path(f).read_text().strip() + "\n" for f in engine.trust_ca_files]
+    return RenderedFile(f"{engine.data_dir}/trust/extra-ca.pem", "".join(pems))
 
 
 def oneapi_secrets(stack: Stack, gateway: str) -> dict[str, str]:
-    oa = stack.gateways[gateway].oneapi
+    oa = stack.gateways[gateway].oneapi_settings
     out = {"SESSION_SECRET": stack.secret(oa.session_secret),
            "INITIAL_ROOT_ACCESS_TOKEN": stack.secret(oa.root_access_token)}
     if oa.database == "mysql" and oa.mysql is not None:
@@ -89,13 +89,13 @@ def oneapi_secrets(stack: Stack, gateway: str) -> dict[str, str]:
 
 
 def render_oneapi_compose(stack: Stack, gateway: str) -> RenderedFile:
-    oa = stack.gateways[gateway].oneapi
+    oa = stack.gateways[gateway].oneapi_settings
     return RenderedFile(f"{oa.data_dir}/compose.yaml",
                         render("compose/oneapi.yaml.j2", oneapi_view(stack, gateway)))
 
 
 def render_oneapi_secrets(stack: Stack, gateway: str) -> list[RenderedFile]:
-    oa = stack.gateways[gateway].oneapi
+    oa = stack.gateways[gateway].oneapi_settings
     files = [secret_env_file(f"{oa.data_dir}/{SECRETS_ENV}", oneapi_secrets(stack, gateway))]
     if oa.database == "mysql" and oa.mysql is not None:
         files.append(secret_env_file(f"{oa.data_dir}/{MYSQL_ENV}", {

@@ -21,7 +21,7 @@ class GatewaySite:
     https_port: int
     cert: CertPaths
     acme_webroot: str | None
-    upstream: str  # host:port of OneAPI's published port
+    upstream: str  # host:port of the engine's published port
     read_timeout: int
     client_max_body_size: str
 
@@ -33,13 +33,13 @@ class GatewaySite:
 
 def gateway_view(stack: Stack, gateway: str) -> GatewaySite:
     gw = stack.gateways[gateway]
-    ngx, oa = gw.nginx, gw.oneapi
+    ngx, engine = gw.nginx, gw.engine_settings
     name = hostname(ngx.server_name)
     return GatewaySite(
         server_name=name, http_port=ngx.http_port, https_port=ngx.https_port,
         cert=cert_paths(ngx.tls, name, name),
         acme_webroot=ACME_WEBROOT if ngx.tls.mode == "acme" else None,
-        upstream=f"{loopback_for(oa.admin_bind)}:{oa.admin_port}",
+        upstream=f"{loopback_for(engine.api_bind)}:{engine.api_port}",
         read_timeout=ngx.read_timeout, client_max_body_size=size(ngx.client_max_body_size),
     )
 
