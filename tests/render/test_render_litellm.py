@@ -12,7 +12,8 @@ from test_render_compose_config import compose_config, write_host
 from llminfra.model.litellm import client_key
 from llminfra.render import gateway_files, render_litellm_compose, render_litellm_secrets
 from llminfra.render.compose_litellm import auth_module, config_files
-from llminfra.render.litellm_config import render_config
+from llminfra.model.providers import CHANNEL_KINDS
+from llminfra.render.litellm_config import PROVIDERS, render_config
 
 
 @pytest.fixture
@@ -95,6 +96,10 @@ def test_no_channels_is_an_empty_model_list(example_data):
             svc.setdefault("channel", {})
             svc["channel"]["enabled"] = False
     assert yaml.safe_load(render_config(make_stack(example_data), "gw-1"))["model_list"] == []
+
+
+def test_every_channel_kind_has_a_litellm_provider():
+    assert set(PROVIDERS) == set(CHANNEL_KINDS)
 
 
 def test_compose_loopback_network_and_readiness(example):

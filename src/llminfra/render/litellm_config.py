@@ -13,7 +13,6 @@ import json
 from dataclasses import dataclass
 
 from llminfra.model import ChannelSpec, Stack
-from llminfra.model.gateway_objects import CHANNEL_TYPES
 from llminfra.model.litellm import client_key
 
 from .files import RenderError, render
@@ -23,11 +22,12 @@ CLIENT_KEYS_ENV = "LLMINFRA_CLIENT_KEYS"
 AUTH_MODULE = "llminfra_auth"  # templates/litellm/llminfra_auth.py, beside config.yaml
 # A service without an API key accepts any bearer; LiteLLM's OpenAI client still sends one.
 NO_KEY = "llminfra-no-key"
-_KIND_OF_TYPE = {code: kind for kind, code in CHANNEL_TYPES.items()}
-# channel kind -> (LiteLLM provider, path LiteLLM expects after OneAPI's base URL)
+# channel kind (model/providers.py) -> (LiteLLM provider, what LiteLLM's api_base adds to the
+# channel's base URL, which follows OneAPI's convention)
 PROVIDERS = {
     "openai-compatible": ("openai", ""),  # service URLs already end in /v1
     "openai": ("openai", "/v1"),
+    "deepseek": ("deepseek", "/v1"),
     "anthropic": ("anthropic", ""),  # LiteLLM appends /v1/messages
     "gemini": ("gemini", "/v1beta"),  # LiteLLM appends /models/<model>:<method>
 }
@@ -60,10 +60,9 @@ def secret_env(name: str) -> str:
 
 
 def channel_kind(spec: ChannelSpec) -> str:
-    kind = getattr(spec, "kind", None) or _KIND_OF_TYPE.get(getattr(spec, "type", -1))
-    if kind not in PROVIDERS:
-        raise RenderError(f"{spec.origin}: LiteLLM has no provider for channel kind {kind!r}")
-    return str(kind)
+    if spec.kind not in PROVIDERS:
+        raise RenderError(f"{spec.origin}: LiteLLM has no provider for channel kind {spec.kind!r}")
+    return spec.kind
 
 
 def deployments(specs: list[ChannelSpec]) -> tuple[Deployment, ...]:
