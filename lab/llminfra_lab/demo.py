@@ -8,6 +8,7 @@ from pathlib import Path
 
 from llminfra.model import load_stack
 from llminfra.model.secrets import parse_dotenv
+from llminfra.paths import OperatorPaths
 from llminfra.render import cert_paths
 
 
@@ -19,7 +20,7 @@ def deploy_and_show(repo: Path) -> int:
         return 1
     stack = load_stack(repo / "inventory" / "lab.yml")
     gw_name, gw = next(iter(stack.gateways.items()))
-    tokens = repo / "inventory" / ".llminfra" / f"lab-{gw_name}" / "oneapi-tokens.env"
+    tokens = OperatorPaths.of(stack).oneapi_tokens(gw_name)
     token = parse_dotenv(tokens.read_text()).get("LMI_TOKEN_APPS", "")
     cert = cert_paths(gw.nginx.tls, gw.nginx.server_name, gw.nginx.server_name).cert
     local_cert = repo / ".lab" / "gateway.crt"

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from docker.errors import NotFound
 
+from llminfra.paths import OperatorPaths
+
 from llminfra_lab import containers as ct
 from llminfra_lab import images, labsecrets as secrets
 from llminfra_lab.engine import LabError, client
@@ -152,5 +154,6 @@ def down(repo_root: Path | str, remove_images: bool = False) -> None:
                     pass
     shutil.rmtree(state_dir(Path(repo_root)), ignore_errors=True)
     inv = Path(repo_root) / "inventory"
-    for made in (inv / "lab.yml", inv / "lab.secrets.env", inv / ".llminfra" / "lab.known_hosts"):
+    known_hosts = OperatorPaths.beside(inv / "lab.yml").known_hosts
+    for made in (inv / "lab.yml", inv / "lab.secrets.env", known_hosts):
         made.unlink(missing_ok=True)

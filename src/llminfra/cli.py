@@ -60,7 +60,7 @@ def _gateway(stack, name: str | None) -> str:
 
 def cmd_clients(args: argparse.Namespace) -> int:
     from .clients import access, snippet, ssh_fetch_argv
-    from .oneapi.session import known_hosts_file
+    from .paths import known_hosts_file
 
     stack = _load(args)
     gateway = _gateway(stack, args.gateway)
@@ -89,7 +89,7 @@ def cmd_smoke(args: argparse.Namespace) -> int:
     from openai import OpenAI
 
     from .clients import access, fetch_cert
-    from .oneapi.session import known_hosts_file
+    from .paths import known_hosts_file
     from .smoke import HEADERS, rows, run, targets
     from .table import table
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .model import Stack
 from .model.secrets import parse_dotenv
+from .paths import OperatorPaths
 
 
 @dataclass(frozen=True)
@@ -33,9 +34,7 @@ def token_var(token_name: str) -> str:
 
 
 def tokens_file(stack: Stack, gateway: str) -> Path:
-    from .oneapi.session import state_dir
-
-    return state_dir(stack, gateway) / "oneapi-tokens.env"
+    return OperatorPaths.of(stack).oneapi_tokens(gateway)
 
 
 def captured_keys(stack: Stack, gateway: str) -> dict[str, str]:

@@ -8,27 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from .model import GatewayHost, GpuHost, RelayHost, Stack, StackError, load_stack
+from .paths import write_known_hosts
 
 HostEntry = tuple[str, dict[str, Any]]
-
-
-def known_hosts_line(ssh_host: str, port: int, key: str) -> str:
-    target = ssh_host if port == 22 else f"[{ssh_host}]:{port}"
-    return f"{target} {key}"
-
-
-def write_known_hosts(stack: Stack, path: Path) -> Path:
-    """Pinned host keys from the stack, one file for pyinfra's SSH connector."""
-    lines = []
-    for name in [*stack.gpu_hosts, *stack.gateways, *stack.relays]:
-        ssh = stack.host(name).ssh
-        if ssh.host_key:
-            lines.append(known_hosts_line(ssh.host, ssh.port, ssh.host_key))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = "\n".join(lines) + "\n"
-    if not path.exists() or path.read_text() != text:
-        path.write_text(text)
-    return path
 
 
 def host_data(stack: Stack, name: str, known_hosts: Path) -> dict[str, Any]:
@@ -44,7 +26,6 @@ def host_data(stack: Stack, name: str, known_hosts: Path) -> dict[str, Any]:
         "llminfra_name": name,
         "llminfra_role": stack.role(name),
         "llminfra_stack": stack,
-        "llminfra_host": settings,
     }
     if ssh.key:
         data["ssh_key"] = os.path.expanduser(ssh.key)
@@ -66,8 +47,7 @@ def pyinfra_groups(stack_file: str | Path) -> dict[str, list[HostEntry]]:
         for err in exc.lines:
             print(err, file=sys.stderr)
         raise SystemExit(2) from None
-    known = stack_file.parent / ".llminfra" / f"{stack_file.stem}.known_hosts"
-    write_known_hosts(stack, known)
+    known = write_known_hosts(stack)
     return {
         section: [(n, host_data(stack, n, known)) for n in getattr(stack, section)]
         for section in ("gpu_hosts", "gateways", "relays")

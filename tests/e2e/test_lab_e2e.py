@@ -16,6 +16,7 @@ import pytest
 
 from llminfra.model import load_stack
 from llminfra.model.secrets import parse_dotenv
+from llminfra.paths import STATE_DIR, OperatorPaths
 
 import yaml
 
@@ -23,7 +24,7 @@ from .conftest import REPO, TIMES, changed_by_host, changed_ops, run_pyinfra
 
 LAB_YML = REPO / "inventory" / "lab.yml"
 UPSTREAM_REPLY = "Hello from the lab upstream."
-TOKENS = REPO / "inventory" / ".llminfra" / "lab-gw-1" / "oneapi-tokens.env"
+TOKENS = OperatorPaths.beside(LAB_YML).oneapi_tokens("gw-1")
 
 
 @pytest.fixture(scope="module")
@@ -241,7 +242,7 @@ def retargeted_inventory(tmp_path, port: int):
     secrets and OneAPI state (so only the change itself differs)."""
     inv = tmp_path / "inventory"
     inv.mkdir()
-    (inv / ".llminfra").symlink_to(REPO / "inventory" / ".llminfra")
+    (inv / STATE_DIR).symlink_to(OperatorPaths.beside(LAB_YML).root)
     (inv / "lab.secrets.env").symlink_to(REPO / "inventory" / "lab.secrets.env")
     data = yaml.safe_load(LAB_YML.read_text())
     data["gpu_hosts"]["gpu-2"]["services"][0]["port"] = port

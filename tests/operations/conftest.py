@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.server
 import os
 import shutil
+import socket
 import subprocess
 import threading
 from pathlib import Path
@@ -30,11 +31,16 @@ def need():
 
 @pytest.fixture
 def serve():
-    """Start an HTTP server for a handler class on a free loopback port; stopped at teardown."""
+    """Start an HTTP server for a handler class on a free port of ``address`` (loopback by
+    default); stopped at teardown."""
     servers = []
 
-    def _serve(handler: type[http.server.BaseHTTPRequestHandler]) -> http.server.HTTPServer:
-        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    def _serve(handler: type[http.server.BaseHTTPRequestHandler],
+               address: str = "127.0.0.1") -> http.server.HTTPServer:
+        server = http.server.ThreadingHTTPServer
+        if ":" in address:
+            server = type("Server6", (server,), {"address_family": socket.AF_INET6})
+        httpd = server((address, 0), handler)
         threading.Thread(target=httpd.serve_forever, daemon=True).start()
         servers.append(httpd)
         return httpd

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.server
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -16,6 +17,7 @@ import urllib.request
 
 import pytest
 
+from llminfra.commands.net import reach
 from llminfra.commands.ssh import autossh_argv, tunnel_key_options
 from llminfra.operations import ssh
 
@@ -34,6 +36,16 @@ def wait_port(port: int, seconds: float = 10) -> None:
                 return
         time.sleep(0.1)
     raise TimeoutError(f"nothing listens on {port}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop autossh and its ssh (own session, see Popen): a slow SIGTERM must not leak ssh."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(5)
 
 
 class Hello(http.server.BaseHTTPRequestHandler):
@@ -118,16 +130,16 @@ def test_restricted_tunnel_end_to_end(tmp_path, apply, need, sshd, upstream):
 
     local_port = free_port()
     argv = autossh_argv(user="root", host="127.0.0.1", key_path=key, known_hosts=known_hosts,
-                        local_port=local_port, remote_port=upstream, port=sshd["port"])  # fmt: skip
+                        local_port=local_port, target=f"127.0.0.1:{upstream}",
+                        port=sshd["port"])  # fmt: skip
     tunnel = subprocess.Popen([autossh, *argv[1:]], env={**os.environ, "AUTOSSH_GATETIME": "0"},
-                              stderr=subprocess.PIPE)  # fmt: skip
+                              stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
     try:
         wait_port(local_port)
         with urllib.request.urlopen(f"http://127.0.0.1:{local_port}/", timeout=10) as reply:
             assert reply.read() == b"through the tunnel"
     finally:
-        tunnel.terminate()
-        tunnel.wait(5)
+        stop(tunnel)
 
     ssh_base = ["ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
                 "-o", f"UserKnownHostsFile={known_hosts}", "-o", "IdentitiesOnly=yes",
@@ -167,3 +179,32 @@ def test_wrong_pinned_host_key_is_refused(tmp_path, apply, need, sshd):
     assert (
         "HOST IDENTIFICATION HAS CHANGED" in result.stderr or "verification failed" in result.stderr
     )
+
+
+@pytest.mark.parametrize("bind", ["0.0.0.0", "::", "127.0.0.1", "::1", "127.0.0.2"])
+def test_forward_to_reach_of_bind_is_permitted_and_arrives(bind, tmp_path, apply, need, sshd,
+                                                            serve):
+    """The permitopen entry and the -L target built from reach(bind) are accepted by a real
+    sshd and reach a server bound on ``bind``."""
+    need("ssh")
+    autossh = need("autossh")
+    port = serve(Hello, bind).server_address[1]
+    target = f"{reach(bind)}:{port}"
+    key = str(tmp_path / "id_ed25519")
+    apply(ssh.keypair, path=key)
+    apply(ssh.authorized_key, user="root", key=open(f"{key}.pub").read(),
+          options=tunnel_key_options([target]), path=sshd["authorized"])  # fmt: skip
+    known_hosts = str(tmp_path / "known_hosts")
+    apply(ssh.known_host, path=known_hosts, hostname="127.0.0.1",
+          key=open(sshd["host_key"]).read(), port=sshd["port"])  # fmt: skip
+    local_port = free_port()
+    argv = autossh_argv(user="root", host="127.0.0.1", key_path=key, known_hosts=known_hosts,
+                        local_port=local_port, target=target, port=sshd["port"])  # fmt: skip
+    tunnel = subprocess.Popen([autossh, *argv[1:]], env={**os.environ, "AUTOSSH_GATETIME": "0"},
+                              stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
+    try:
+        wait_port(local_port)
+        with urllib.request.urlopen(f"http://127.0.0.1:{local_port}/", timeout=10) as reply:
+            assert reply.read() == b"through the tunnel"
+    finally:
+        stop(tunnel)

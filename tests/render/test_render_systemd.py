@@ -73,3 +73,18 @@ def test_systemd_words_escape_specifiers_and_spaces():
     assert systemd_word("/a/b") == "/a/b"
     assert systemd_word("50%") == "50%%"
     assert systemd_word('a b"$c') == '"a b\\"$$c"'
+
+
+@pytest.mark.parametrize(("bind", "target"), [
+    ("0.0.0.0", "127.0.0.1:11434"), ("::", "[::1]:11434"), ("127.0.0.1", "127.0.0.1:11434"),
+    ("::1", "[::1]:11434"), ("10.20.0.7", "10.20.0.7:11434"), ("fd00::7", "[fd00::7]:11434"),
+])  # fmt: skip
+def test_autossh_target_is_what_the_gpu_side_permits(data, bind, target):
+    # sshd compares the forward's target with permitopen as written: both halves must agree.
+    from llminfra.deploys.tunnels import permitted_targets
+
+    data["gpu_hosts"]["gpu-2"]["services"][0]["bind"] = bind
+    stack = make_stack(data)
+    assert permitted_targets(stack, "gpu-2") == [target]
+    content = render_tunnel_unit(stack, stack.tunnels()[0]).content
+    assert f" -L 172.30.0.1:20732:{target} -p 2222 " in content

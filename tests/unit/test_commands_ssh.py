@@ -31,8 +31,8 @@ def test_keypair_state():
 def test_autossh_argv():
     assert c.autossh_argv(
         user="llminfra-tunnel", host="gpu-1.example.net", key_path="/etc/llminfra/tunnel/id",
-        known_hosts="/etc/llminfra/tunnel/known_hosts", local_port=18001, remote_port=8000,
-        port=2222, bind="172.17.0.1", remote_host="[::1]", alive_interval=30, alive_count=5,
+        known_hosts="/etc/llminfra/tunnel/known_hosts", local_port=18001, target="[::1]:8000",
+        port=2222, bind="172.17.0.1", alive_interval=30, alive_count=5,
     ) == [
         "autossh", "-M", "0", "-N", "-o", "ExitOnForwardFailure=yes",
         "-o", "ServerAliveInterval=30", "-o", "ServerAliveCountMax=5",

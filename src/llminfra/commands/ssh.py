@@ -44,14 +44,14 @@ def autossh_argv(
     key_path: str,
     known_hosts: str,
     local_port: int,
-    remote_port: int,
+    target: str,
     port: int = 22,
     bind: str = "127.0.0.1",
-    remote_host: str = "127.0.0.1",
     alive_interval: int = 15,
     alive_count: int = 3,
 ) -> list[str]:
-    """argv of an autossh local forward: ``bind:local_port`` -> ``remote_host:remote_port``."""
+    """argv of an autossh local forward: ``bind:local_port`` -> ``target`` (``host:port`` as
+    the far side's ``permitopen`` names it)."""
     return [
         "autossh", "-M", "0", "-N",
         "-o", "ExitOnForwardFailure=yes",
@@ -61,7 +61,7 @@ def autossh_argv(
         "-o", f"UserKnownHostsFile={known_hosts}",
         "-o", "IdentitiesOnly=yes",
         "-i", key_path,
-        "-L", f"{bind}:{local_port}:{remote_host}:{remote_port}",
+        "-L", f"{bind}:{local_port}:{target}",
         "-p", str(port),
         f"{user}@{host}",
     ]  # fmt: skip

@@ -9,6 +9,7 @@ from io import StringIO
 from pyinfra.api import deploy
 from pyinfra.operations import files
 
+from llminfra.commands.net import reach
 from llminfra.model import Stack
 from llminfra.operations import compose, private
 from llminfra.operations.http import answers
@@ -20,7 +21,6 @@ from llminfra.render import (
     trust_bundle,
 )
 from llminfra.render.compose_litellm import SERVICE as LITELLM_SERVICE
-from llminfra.render.nginx_common import loopback_for
 from llminfra.render.nginx_gateway import gateway_view
 
 from ._tls import ip_literals
@@ -36,7 +36,7 @@ ONEAPI_START_TIMEOUT = 180
 
 def oneapi_status_url(stack: Stack, gateway: str) -> str:
     oa = stack.gateways[gateway].oneapi_settings
-    return f"http://{loopback_for(oa.admin_bind)}:{oa.admin_port}/api/status"
+    return f"http://{reach(oa.admin_bind)}:{oa.admin_port}/api/status"
 
 
 @deploy("OneAPI")

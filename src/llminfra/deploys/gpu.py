@@ -10,11 +10,11 @@ from pyinfra.facts.deb import DebArch
 from pyinfra.operations import apt, files
 
 from llminfra.commands.apt import NVIDIA_KEYRING, nvidia_toolkit_apt_source
+from llminfra.commands.net import reach
 from llminfra.facts.gpu import NvidiaGpus, check_pinning
 from llminfra.model import GpuHost, Mirrors, Stack
 from llminfra.operations import compose, models, ollama, private
 from llminfra.render import project_dir, render_service_compose, render_service_secrets
-from llminfra.render.nginx_common import loopback_for
 
 from ._apt import install
 from .docker import docker_engine
@@ -85,7 +85,7 @@ def model_service(stack: Stack, host_name: str, service_name: str) -> None:
     if svc.pulls():
         ollama.models(name=f"{svc.name}: pull models", project_dir=directory, service=svc.name,
                       models=svc.pulls())  # fmt: skip
-    address = loopback_for(stack.service_bind(gpu, svc))
+    address = reach(stack.service_bind(gpu, svc))
     for model in svc.served()[:1]:
         models.servable(
             name=f"{svc.name}: {model} is servable",

@@ -7,19 +7,19 @@ from io import StringIO
 from pyinfra.api import deploy
 from pyinfra.operations import files
 
+from llminfra.commands.net import reach
 from llminfra.model import Stack
 from llminfra.operations import compose, private
 from llminfra.operations.http import answers
 from llminfra.render import render_litellm_compose, render_litellm_secrets, trust_bundle
 from llminfra.render.compose_litellm import READY_PATH, config_files, settings
-from llminfra.render.nginx_common import loopback_for
 
 LITELLM_START_TIMEOUT = 180
 
 
 def litellm_ready_url(stack: Stack, gateway: str) -> str:
     ll = settings(stack, gateway)
-    return f"http://{loopback_for(ll.bind)}:{ll.port}{READY_PATH}"
+    return f"http://{reach(ll.bind)}:{ll.port}{READY_PATH}"
 
 
 @deploy("LiteLLM")

@@ -20,8 +20,9 @@ from llminfra.model import Stack
 from llminfra.operations import private, ssh
 from llminfra.operations.http import answers
 from llminfra.operations.sync import barrier
+from llminfra.paths import OperatorPaths
 from llminfra.render import render_known_hosts, render_tunnel_unit
-from llminfra.render.tunnel_unit import TUNNEL_DIR, TUNNEL_KEY, TUNNEL_USER
+from llminfra.render.tunnel_unit import TUNNEL_DIR, TUNNEL_KEY, TUNNEL_USER, forward_target
 
 from ._apt import install
 from .gateway import ENGINE_NAME, ENGINE_SERVICE
@@ -32,8 +33,7 @@ TUNNEL_TIMEOUT = 60
 
 def tunnel_keypair(stack: Stack, gateway: str) -> tuple[str, str]:
     """(private, public) key text of ``gateway``'s tunnels; generated on first use."""
-    base = stack.source.parent if stack.source else Path.cwd()
-    path = base / ".llminfra" / f"tunnel-{gateway}_ed25519"
+    path = OperatorPaths.of(stack).tunnel_key(gateway)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         result = subprocess.run(
@@ -46,8 +46,10 @@ def tunnel_keypair(stack: Stack, gateway: str) -> tuple[str, str]:
     return path.read_text(), Path(f"{path}.pub").read_text().strip()
 
 
-def _remote_host(bind: str) -> str:
-    return "127.0.0.1" if bind in ("0.0.0.0", "::") else bind
+def permitted_targets(stack: Stack, host_name: str) -> list[str]:
+    """The ``permitopen`` entries of a GPU host: each service's tunnel target, nothing else."""
+    gpu = stack.gpu_hosts[host_name]
+    return [forward_target(stack, gpu, svc) for svc in gpu.services]
 
 
 @deploy("Tunnel endpoint")
@@ -66,12 +68,11 @@ def tunnel_endpoint(stack: Stack, host_name: str) -> None:
     user = stack.gateways[gateway].tunnel_user
     server.user(name="Tunnel login user", user=user, home=f"/home/{user}", shell=NOLOGIN,
                 create_home=True, system=True)  # fmt: skip
-    targets = [f"{_remote_host(stack.service_bind(gpu, s))}:{s.port}" for s in gpu.services]
     ssh.authorized_key(
         name=f"Authorize {gateway}'s tunnel key",
         user=user,
         key=tunnel_keypair(stack, gateway)[1],
-        options=tunnel_key_options(targets),
+        options=tunnel_key_options(permitted_targets(stack, host_name)),
         path=f"/home/{user}/.ssh/authorized_keys",
     )
 

@@ -16,8 +16,10 @@ import re
 import secrets
 import time
 
+from llminfra.paths import TOKENS_FILE
+
 STATE_FILE = "oneapi-state.json"
-SECRETS_FILE = "oneapi-tokens.env"
+SECRETS_FILE = TOKENS_FILE
 BACKUP_DIR = "backups"
 
 

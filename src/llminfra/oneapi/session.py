@@ -6,10 +6,9 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
-from llminfra.inventory import write_known_hosts
 from llminfra.model import Stack
+from llminfra.paths import OperatorPaths, known_hosts_file
 
 from .client import OneAPIClient
 from .from_stack import flavor_of
@@ -17,24 +16,9 @@ from .localstate import LocalState
 from .tunnel import open_admin_tunnel
 
 
-def state_dir(stack: Stack, gateway: str) -> Path:
-    """0700 directory beside the stack file: key fingerprints, captured token keys, backups."""
-    base = stack.source.parent if stack.source else Path.cwd()
-    stem = stack.source.stem if stack.source else stack.name
-    return base / ".llminfra" / f"{stem}-{gateway}"
-
-
 def local_state(stack: Stack, gateway: str) -> LocalState:
-    return LocalState(str(state_dir(stack, gateway)))
-
-
-def known_hosts_file(stack: Stack, gateway: str) -> str:
-    ssh = stack.gateways[gateway].ssh
-    if ssh.known_hosts:
-        return os.path.expanduser(ssh.known_hosts)
-    base = stack.source.parent if stack.source else Path.cwd()
-    stem = stack.source.stem if stack.source else stack.name
-    return str(write_known_hosts(stack, base / ".llminfra" / f"{stem}.known_hosts"))
+    """0700 directory beside the stack file: key fingerprints, captured token keys, backups."""
+    return LocalState(str(OperatorPaths.of(stack).oneapi_state(gateway)))
 
 
 @contextlib.contextmanager

@@ -7,6 +7,8 @@ import socket
 import paramiko
 import sshtunnel
 
+from llminfra.commands.net import known_hosts_name
+
 from .errors import OneAPIError
 
 
@@ -15,7 +17,7 @@ class TunnelError(OneAPIError):
 
 
 def _host_patterns(host, port):
-    return [host] if port == 22 else [f"[{host}]:{port}", host]
+    return list(dict.fromkeys([known_hosts_name(host, port), host]))
 
 
 def pinned_host_key(known_hosts, host, port=22):

@@ -12,6 +12,7 @@ from pyinfra.facts.files import FileContents
 from pyinfra.operations import files
 
 from llminfra.commands.files import chown
+from llminfra.commands.net import known_hosts_name
 from llminfra.commands.ssh import ssh_keygen, ssh_public_key_from_private
 from llminfra.facts.ssh import SshKeypair
 
@@ -170,7 +171,7 @@ def known_host(path: str, hostname: str, key: str, port: int = 22,
         )
     """
     key_type, blob, _ = parse_public_key(key)
-    pattern = hostname if port == 22 else f"[{hostname}]:{port}"
+    pattern = known_hosts_name(hostname, port)
     wanted = f"{pattern} {key_type} {blob}"
     lines = list(host.get_fact(FileContents, path=path) or [])
     lines = _replace(lines, wanted, lambda line: line.split()[:2] == [pattern, key_type])

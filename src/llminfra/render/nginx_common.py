@@ -42,12 +42,3 @@ def header(value: str) -> str:
 
 def address(value: str, what: str = "address") -> str:
     return _check(_ADDRESS, value, what)
-
-
-def loopback_for(bind: str) -> str:
-    """Where a local proxy reaches a port published on `bind`."""
-    if bind in ("0.0.0.0", ""):
-        return "127.0.0.1"
-    if bind == "::":
-        return "[::1]"
-    return f"[{bind}]" if ":" in bind else bind

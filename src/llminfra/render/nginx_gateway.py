@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from llminfra.commands.net import reach
 from llminfra.commands.tls import ACME_WEBROOT
 from llminfra.model import Stack
 
 from .files import RenderedFile, render
-from .nginx_common import hostname, loopback_for, size
+from .nginx_common import hostname, size
 from .tls import CertPaths, cert_paths
 
 GATEWAY_SITE = "/etc/nginx/conf.d/llminfra-gateway.conf"
@@ -39,7 +40,7 @@ def gateway_view(stack: Stack, gateway: str) -> GatewaySite:
         server_name=name, http_port=ngx.http_port, https_port=ngx.https_port,
         cert=cert_paths(ngx.tls, name, name),
         acme_webroot=ACME_WEBROOT if ngx.tls.mode == "acme" else None,
-        upstream=f"{loopback_for(engine.api_bind)}:{engine.api_port}",
+        upstream=f"{reach(engine.api_bind)}:{engine.api_port}",
         read_timeout=ngx.read_timeout, client_max_body_size=size(ngx.client_max_body_size),
     )
 

@@ -6,8 +6,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from llminfra.commands.net import known_hosts_name, reach
 from llminfra.commands.ssh import autossh_argv
-from llminfra.model import Stack, Tunnel
+from llminfra.model import GpuHost, Stack, Tunnel
+from llminfra.model.services import ServiceBase
 
 from .files import RenderedFile, render
 
@@ -34,6 +36,12 @@ def systemd_word(arg: str) -> str:
     return '"' + escaped.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def forward_target(stack: Stack, gpu: GpuHost, svc: ServiceBase) -> str:
+    """``host:port`` on the GPU host a tunnel forwards to: the autossh ``-L`` target and the
+    GPU side's ``permitopen`` entry, which sshd compares as written."""
+    return f"{reach(stack.service_bind(gpu, svc))}:{svc.port}"
+
+
 @dataclass(frozen=True)
 class TunnelUnit:
     description: str
@@ -46,12 +54,10 @@ def tunnel_view(stack: Stack, tunnel: Tunnel) -> TunnelUnit:
     gw = stack.gateways[tunnel.gateway]
     gpu = stack.gpu_hosts[tunnel.gpu_host]
     svc = next(s for s in gpu.services if s.name == tunnel.service)
-    bind = stack.service_bind(gpu, svc)
     argv = autossh_argv(
         user=gw.tunnel_user, host=gpu.ssh.host, port=gpu.ssh.port, key_path=TUNNEL_KEY,
         known_hosts=known_hosts_path(tunnel.gpu_host), bind=tunnel.bind,
-        local_port=tunnel.local_port, remote_port=tunnel.remote_port,
-        remote_host="127.0.0.1" if bind in ("0.0.0.0", "::") else bind,
+        local_port=tunnel.local_port, target=forward_target(stack, gpu, svc),
     )
     argv[0] = AUTOSSH
     return TunnelUnit(
@@ -70,8 +76,8 @@ def render_known_hosts(stack: Stack, gpu_host: str) -> RenderedFile:
     """The one host key a tunnel accepts for `gpu_host` (pinned, never learnt)."""
     ssh = stack.gpu_hosts[gpu_host].ssh
     if ssh.host_key:
-        name = ssh.host if ssh.port == 22 else f"[{ssh.host}]:{ssh.port}"
-        content = f"{name} {ssh.host_key}\n"
+        content = f"{known_hosts_name(ssh.host, ssh.port)} {ssh.host_key}
+"
     else:  # the model requires one of the two for reach: tunnel, and that the file exists
         content = Path(str(ssh.known_hosts)).expanduser().read_text()
     return RenderedFile(known_hosts_path(gpu_host), content)
