@@ -136,7 +136,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
     from .clients import fetch_cert
-    from .oneapi.session import known_hosts_file
+    from .paths import known_hosts_file
     from .render.tls import cert_paths
     from .status import cert_row, channel_rows, checks_for, host_rows
     from .table import table

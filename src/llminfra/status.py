@@ -11,6 +11,7 @@ import subprocess
 from dataclasses import dataclass
 from typing import Literal
 
+from .commands.net import reach
 from .model import Stack
 
 State = Literal["ok", "down", "unknown"]
@@ -31,15 +32,6 @@ class Row:
     target: str
     state: State
     detail: str = ""
-
-
-def reach_address(bind: str) -> str:
-    """Where a process on the same host reaches a port published on `bind`."""
-    if bind in ("0.0.0.0", ""):
-        return "127.0.0.1"
-    if bind == "::":
-        return "[::1]"
-    return f"[{bind}]" if ":" in bind else bind
 
 
 def curl_probe(url: str, bearer: str | None = None, expect: str = "", insecure_ca: str = "") -> str:
@@ -68,7 +60,7 @@ def gpu_checks(stack: Stack, host: str) -> list[Check]:
     out = [Check(f"{host}:docker", "docker", host,
                  "docker info --format '{{.ServerVersion}}' && docker compose version --short")]
     for svc in gpu.services:
-        addr = reach_address(stack.service_bind(gpu, svc))
+        addr = reach(stack.service_bind(gpu, svc))
         key_name = svc.client_key()
         key = str(stack.secret(key_name)) if key_name else None
         project = COMPOSE_PREFIX + svc.name
@@ -93,7 +85,7 @@ def gateway_checks(stack: Stack, gateway: str) -> list[Check]:
         svc = next(s for s in stack.gpu_hosts[t.gpu_host].services if s.name == t.service)
         key_name = svc.client_key()
         key = str(stack.secret(key_name)) if key_name else None
-        probe = curl_probe(f"http://{reach_address(t.bind)}:{t.local_port}/v1/models", key,
+        probe = curl_probe(f"http://{reach(t.bind)}:{t.local_port}/v1/models", key,
                            expect=f'"{svc.served()[0]}"')
         out.append(Check(f"{gateway}:tunnel:{t.gpu_host}/{t.service}", "tunnel",
                          f"{gateway}->{t.gpu_host}/{t.service}",

@@ -2,7 +2,7 @@
 
 import subprocess
 
-from llminfra.status import Check, curl_probe, parse, reach_address, script
+from llminfra.status import Check, curl_probe, parse, script
 
 
 def test_batched_script_reports_each_check_with_its_own_status():
@@ -40,11 +40,6 @@ def test_key_reaches_curl_through_the_here_document(tmp_path):
     proc = subprocess.run(["sh", "-c", cmd], env={"PATH": f"{tmp_path}:/usr/bin:/bin"})
     assert proc.returncode == 0
     assert seen.read_text() == "Authorization: Bearer sk-secret\n"
-
-
-def test_reach_address_for_every_bind():
-    assert [reach_address(b) for b in ("0.0.0.0", "::", "127.0.0.1", "::1", "10.1.2.3")] == [
-        "127.0.0.1", "[::1]", "127.0.0.1", "[::1]", "10.1.2.3"]
 
 
 def test_model_checks_ask_health_only_of_kinds_that_have_it():
