@@ -76,8 +76,7 @@ def render_known_hosts(stack: Stack, gpu_host: str) -> RenderedFile:
     """The one host key a tunnel accepts for `gpu_host` (pinned, never learnt)."""
     ssh = stack.gpu_hosts[gpu_host].ssh
     if ssh.host_key:
-        content = f"{known_hosts_name(ssh.host, ssh.port)} {ssh.host_key}
-"
+        content = f"{known_hosts_name(ssh.host, ssh.port)} {ssh.host_key}\n"
     else:  # the model requires one of the two for reach: tunnel, and that the file exists
         content = Path(str(ssh.known_hosts)).expanduser().read_text()
     return RenderedFile(known_hosts_path(gpu_host), content)
