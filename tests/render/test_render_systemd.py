@@ -2,6 +2,8 @@
 
 import subprocess
 
+import pytest
+
 from render_helpers import make_stack, require
 
 from llminfra.render import render_known_hosts, render_tunnel_unit
