@@ -3,6 +3,7 @@ import pytest
 
 from llminfra.oneapi.client import OneAPIClient, login_for_access
 from llminfra.oneapi.errors import OneAPIAuthError
+from llminfra.oneapi.flavor import is_masked
 
 from .newapi_helpers import ROOT_PASSWORD, set_up
 
@@ -63,11 +64,11 @@ def test_token_create_finds_the_token_and_reads_its_key(newemu, client):
     paths = [p for m, p, _ in newemu.requests if m == "POST"]
     assert paths[-2:] == ["/api/token/", "/api/token/batch/keys"]
     [listed] = client.list_tokens()
-    assert listed["key"] == ""  # masked on the wire, never mistaken for a key
+    assert is_masked(listed["key"]) and listed["key"].endswith(created["key"][-4:])
     assert client.token_keys([listed["id"]]) == {listed["id"]: created["key"]}
     assert [t["name"] for t in client.search_tokens("lmi/")] == ["lmi/app"]
     disabled = client.set_token_status(created["id"], 2)
-    assert disabled["status"] == 2 and disabled["key"] == ""
+    assert disabled["status"] == 2 and is_masked(disabled["key"])
 
 
 def test_exact_name_lookup_survives_the_search_rate_limit(newemu, client):

@@ -12,6 +12,11 @@ from .ssh import SshSettings
 from .tls import TlsSettings
 
 
+# flavour -> (image, tag) used when the inventory names neither
+FLAVOR_IMAGES = {"oneapi": ("justsong/one-api", "v0.6.10"),
+                 "new-api": ("calciumion/new-api", "v0.13.2")}
+
+
 class MysqlSettings(Strict):
     image: str = Field("mysql:8.2", description="MySQL image.")
     password: SecretName = Field(description="Secret with the MySQL password.")
@@ -19,9 +24,17 @@ class MysqlSettings(Strict):
 
 
 class OneApiSettings(Strict):
-    image: str = Field("justsong/one-api", description="OneAPI image (without tag).")
-    version: str = Field("v0.6.10", description="Image tag.")
-    flavor: Literal["oneapi", "new-api"] = Field("oneapi", description="Admin API dialect.")
+    flavor: Literal["oneapi", "new-api"] = Field(
+        "oneapi", description="Gateway software: OneAPI, or New-API (its maintained fork; the "
+        "admin API, image, bootstrap and channel type ids differ)."
+    )
+    image: str | None = Field(
+        None, description="Gateway image without tag (default: justsong/one-api, or "
+        "calciumion/new-api for new-api)."
+    )
+    version: str | None = Field(
+        None, description="Image tag (default: v0.6.10, or v0.13.2 for new-api)."
+    )
     database: Literal["sqlite", "mysql"] = Field("sqlite", description="SQLite file or MySQL.")
     mysql: MysqlSettings | None = Field(None, description="Required when database is mysql.")
     redis: bool = Field(False, description="Add Redis (sets SYNC_FREQUENCY; channel changes lag).")
@@ -34,10 +47,15 @@ class OneApiSettings(Strict):
         "its first address so only OneAPI's containers reach them."
     )
     session_secret: SecretName = Field(description="Secret for SESSION_SECRET (cookie signing).")
-    root_access_token: SecretName = Field(
-        description="Secret for INITIAL_ROOT_ACCESS_TOKEN (admin API), at most 32 characters."
+    root_access_token: SecretName | None = Field(
+        None, description="Secret for INITIAL_ROOT_ACCESS_TOKEN (admin API), at most 32 "
+        "characters. Required for oneapi; new-api has no such variable (llminfra logs in "
+        "once with the root password and keeps the generated token)."
     )
-    root_password: SecretName = Field(description="Secret that replaces root's default password.")
+    root_password: SecretName = Field(
+        description="Secret with root's password, 8 to 20 characters: it replaces OneAPI's "
+        "default password; New-API's first-run setup creates root with it."
+    )
     sync_frequency: int = Field(60, ge=1, description="SYNC_FREQUENCY seconds (with Redis).")
     env: dict[str, str] = Field({}, description="Extra non-secret environment for OneAPI.")
     trust_ca_files: list[str] = Field(
@@ -55,7 +73,15 @@ class OneApiSettings(Strict):
     def _mysql(self) -> OneApiSettings:
         if self.database == "mysql" and self.mysql is None:
             raise ValueError("database 'mysql' needs a mysql section")
+        if self.flavor == "oneapi" and self.root_access_token is None:
+            raise ValueError("root_access_token: required for flavor oneapi")
         return self
+
+    @property
+    def image_ref(self) -> str:
+        """The image with its tag, flavour defaults filled in (mirror rewrites come later)."""
+        image, version = FLAVOR_IMAGES[self.flavor]
+        return f"{self.image or image}:{self.version or version}"
 
     @property
     def tunnel_bind(self) -> str:

@@ -245,14 +245,14 @@ def check_secrets(stack: Stack) -> list[str]:
         if gw.engine != "oneapi" or gw.oneapi is None:
             continue
         name = gw.oneapi.root_access_token
-        if secrets.has(name) and len(secrets.get(name)) > 32:
+        if name and secrets.has(name) and len(secrets.get(name)) > 32:
             errors.append(line(("gateways", gw_name, "oneapi", "root_access_token"),
                                f"secret {name} is longer than 32 characters (OneAPI stores "
                                "access tokens in char(32))"))
         pw = gw.oneapi.root_password
         if secrets.has(pw) and not 8 <= len(secrets.get(pw)) <= 20:
             errors.append(line(("gateways", gw_name, "oneapi", "root_password"),
-                               f"secret {pw} should be 8 to 20 characters (OneAPI's limit)"))
+                               f"secret {pw} should be 8 to 20 characters (the gateway's limit)"))
     return errors
 
 

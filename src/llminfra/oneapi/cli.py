@@ -12,7 +12,8 @@ import sys
 from llminfra.model import Stack
 
 from .errors import OneAPIError
-from .from_stack import desired_state
+from .flavor import ONEAPI
+from .from_stack import desired_state, flavor_of
 from .reconcile import apply, plan
 from .session import admin_client, local_state
 
@@ -24,7 +25,9 @@ def reconcile_gateway(stack: Stack, gateway: str, *, do_apply: bool, prune: bool
     """Plan (and apply) one gateway; returns whether changes were pending."""
     desired = desired_state(stack, gateway)
     local = local_state(stack, gateway)
-    root_pw = stack.secret(stack.gateways[gateway].oneapi_settings.root_password)
+    # New-API's root gets its password at setup (credentials.py); no default to replace
+    root_pw = stack.secret(stack.gateways[gateway].oneapi_settings.root_password) \
+        if flavor_of(stack, gateway) == ONEAPI else None
     with admin_client(stack, gateway, admin_url) as client:
         p = plan(client, desired, local, prune=prune, root_password=root_pw)
         print(f"== {gateway}: {p.summary()}", file=out)

@@ -241,8 +241,9 @@ class OneAPIClient:
 
     # ------------------------------------------------------------------ tokens
     def list_tokens(self) -> list[JsonObj]:
-        """The caller's tokens. OneAPI shows full keys (without ``sk-``); New-API masks them,
-        and a masked key reads as ``""`` here (use :meth:`token_keys`)."""
+        """The caller's tokens. OneAPI shows full keys (without ``sk-``); newer New-API builds
+        mask them (``abcd**********wxyz``, see :func:`.flavor.is_masked` and
+        :meth:`token_keys`)."""
         rows = self._own(self._all_pages("/api/token/"))
         return [fl.token_from_wire(t, self.flavor) for t in rows]
 
@@ -298,7 +299,7 @@ class OneAPIClient:
         if not found:
             return None
         token = found[0]
-        if not token.get("key"):
+        if not token.get("key") or fl.is_masked(token["key"]):
             token["key"] = self.token_keys([token["id"]]).get(token["id"], "")
         return token
 

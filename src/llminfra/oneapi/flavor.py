@@ -114,14 +114,15 @@ def token_to_wire(fields: Mapping[str, Any], flavor: str) -> JsonObj:
 
 
 def token_from_wire(token: Mapping[str, Any], flavor: str) -> JsonObj:
-    """The flavour's token object -> OneAPI field names; masked keys become ``""``."""
+    """The flavour's token object -> OneAPI field names. A masked key stays masked (its ends
+    can confirm a locally kept key; :func:`is_masked` tells it apart from a real one)."""
     out = dict(token)
     if flavor == NEWAPI:
         out["models"] = token.get("model_limits") or "" if token.get("model_limits_enabled") \
             else ""
         out["subnet"] = ",".join(filter(None, (token.get("allow_ips") or "").split("\n")))
         key = str(token.get("key") or "")
-        out["key"] = "" if is_masked(key) else bare_key(key)
+        out["key"] = key if is_masked(key) else bare_key(key)
     return out
 
 

@@ -11,6 +11,7 @@ from llminfra.model import Stack
 from llminfra.paths import OperatorPaths, known_hosts_file
 
 from .client import OneAPIClient
+from .credentials import CredentialCache, admin_credentials
 from .from_stack import flavor_of
 from .localstate import LocalState
 from .tunnel import open_admin_tunnel
@@ -21,21 +22,37 @@ def local_state(stack: Stack, gateway: str) -> LocalState:
     return LocalState(str(OperatorPaths.of(stack).oneapi_state(gateway)))
 
 
-@contextlib.contextmanager
-def admin_client(stack: Stack, gateway: str, admin_url: str | None = None
-                 ) -> Iterator[OneAPIClient]:
-    """A client on the gateway's admin API; `admin_url` skips the tunnel (tests, local)."""
-    gw = stack.gateways[gateway]
-    token = stack.secret(gw.oneapi_settings.root_access_token)
+def _client(stack: Stack, gateway: str, url: str) -> OneAPIClient:
+    oa = stack.gateways[gateway].oneapi_settings
     flavor = flavor_of(stack, gateway)
-    if admin_url:
-        with OneAPIClient(admin_url, token, flavor=flavor) as client:
-            yield client
+    creds = admin_credentials(
+        url, flavor, password=stack.secret(oa.root_password),
+        access_token=stack.secret(oa.root_access_token) if oa.root_access_token else None,
+        cache=CredentialCache(state_dir(stack, gateway)))
+    return OneAPIClient(url, creds.access_token, flavor=flavor, user_id=creds.user_id)
+
+
+@contextlib.contextmanager
+def admin_endpoint(stack: Stack, gateway: str, direct_url: str | None = None) -> Iterator[str]:
+    """The admin API's base URL: `direct_url` as given (tests, local), else a pinned SSH
+    tunnel to the gateway's loopback port, open while the context lasts."""
+    if direct_url:
+        yield direct_url
         return
+    gw = stack.gateways[gateway]
     with open_admin_tunnel(
         gw.ssh.host, ssh_user=gw.ssh.user,
         ssh_key_file=os.path.expanduser(gw.ssh.key) if gw.ssh.key else None,
         known_hosts=known_hosts_file(stack, gateway), ssh_port=gw.ssh.port,
         remote_port=gw.oneapi_settings.admin_port, remote_host=gw.oneapi_settings.admin_bind,
-    ) as url, OneAPIClient(url, token, flavor=flavor) as client:
+    ) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def admin_client(stack: Stack, gateway: str, admin_url: str | None = None
+                 ) -> Iterator[OneAPIClient]:
+    """A client on the gateway's admin API, authenticated the flavour's way
+    (:mod:`.credentials`); `admin_url` skips the tunnel (tests, local)."""
+    with admin_endpoint(stack, gateway, admin_url) as url, _client(stack, gateway, url) as client:
         yield client

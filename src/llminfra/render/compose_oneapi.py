@@ -30,6 +30,7 @@ class MysqlView:
 
 @dataclass(frozen=True)
 class OneApiCompose:
+    product: str  # "OneAPI" or "New-API", for the header comment
     image: str
     port: str  # "bind:host_port:3000"
     data_dir: str
@@ -59,9 +60,10 @@ def oneapi_view(stack: Stack, gateway: str) -> OneApiCompose:
         mysql = MysqlView(image(oa.mysql.image), oa.mysql.database, f"{oa.data_dir}/mysql")
     trust = trust_bundle(stack, gateway)
     return OneApiCompose(
+        product="New-API" if oa.flavor == "new-api" else "OneAPI",
         trust_mount=f"{trust.path_on_host}:{TRUST_IN_CONTAINER}:ro" if trust else None,
         trust_sha256=hashlib.sha256(trust.content.encode()).hexdigest() if trust else None,
-        image=image(f"{oa.image}:{oa.version}"),
+        image=image(oa.image_ref),
         port=publish(oa.admin_bind, oa.admin_port, CONTAINER_PORT), data_dir=oa.data_dir,
         network=NETWORK_NAME, subnet=oa.network_subnet, gateway_ip=oa.tunnel_bind,
         environment=tuple(env.items()), env_file=SECRETS_ENV, mysql=mysql,
@@ -80,8 +82,10 @@ def trust_bundle(stack: Stack, gateway: str) -> RenderedFile | None:
 
 def oneapi_secrets(stack: Stack, gateway: str) -> dict[str, str]:
     oa = stack.gateways[gateway].oneapi_settings
-    out = {"SESSION_SECRET": stack.secret(oa.session_secret),
-           "INITIAL_ROOT_ACCESS_TOKEN": stack.secret(oa.root_access_token)}
+    out = {"SESSION_SECRET": stack.secret(oa.session_secret)}
+    if oa.flavor == "oneapi" and oa.root_access_token:
+        # New-API has no such variable: its root comes from the first-run setup
+        out["INITIAL_ROOT_ACCESS_TOKEN"] = stack.secret(oa.root_access_token)
     if oa.database == "mysql" and oa.mysql is not None:
         password = stack.secret(oa.mysql.password)
         out["SQL_DSN"] = f"root:{password}@tcp(mysql:3306)/{oa.mysql.database}"
