@@ -7,6 +7,10 @@ from pyinfra.api import QuoteString, StringCommand
 COMPOSE_FILE = "compose.yaml"
 # Written after every successful `up`: the sha256 of `docker compose config` at that moment.
 COMPOSE_STAMP = ".llminfra-config.sha256"
+# First line of every compose file the kit renders: what marks a project as the kit's own.
+KIT_HEADER = "# Written by llminfra"
+# Model services are Compose projects `llm-<service>` in `<data_dir>/llm-<service>`.
+SERVICE_PREFIX = "llm-"
 
 # vLLM prints its own argv (api_key included) at start-up; never echo that back.
 REDACT_SED = (
@@ -87,4 +91,37 @@ def compose_logs(
         "cd", QuoteString(project_dir),
         "&&", dc, "logs --no-color --tail", QuoteString(str(tail)), QuoteString(service),
         "2>&1 | sed -E", QuoteString(REDACT_SED),
+    )  # fmt: skip
+
+
+def kit_projects(data_dir: str) -> StringCommand:
+    """Print ``project NAME CONTAINERS`` per model-service project the kit made in ``data_dir``.
+
+    A project is the kit's only when its directory is ``llm-*`` AND its compose.yaml starts
+    with the kit's header; CONTAINERS counts its containers in any state (by Compose's
+    project label), so a stopped one still holding a GPU reservation is seen.
+    """
+    return StringCommand(
+        "cd", QuoteString(data_dir), "2>/dev/null || exit 0;",
+        f"for f in {SERVICE_PREFIX}*/{COMPOSE_FILE}; do",
+        '[ -f "$f" ] && head -n1 "$f" | grep -qF', QuoteString(KIT_HEADER), "|| continue;",
+        f'p="${{f%/{COMPOSE_FILE}}}";',
+        "printf 'project %s %s\\n' \"$p\"",
+        '"$(docker ps -aq --filter "label=com.docker.compose.project=$p" 2>/dev/null | wc -l)";',
+        "done",
+    )  # fmt: skip
+
+
+def project_remove(data_dir: str, project: str, compose_command: str = "docker compose"
+                   ) -> StringCommand:
+    """Stop and remove project ``project`` (its containers free their GPUs), then its
+    directory: compose.yaml, secrets.env, the probe key. Caches live outside it and stay.
+
+    ``down`` by project name needs no compose file, so a project whose file no longer
+    parses is removed too.
+    """
+    directory = f"{data_dir.rstrip('/')}/{project}"
+    return StringCommand(
+        "cd / &&", compose(compose_command, project), "down --remove-orphans",
+        "&& rm -rf", QuoteString(directory),
     )  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from io import StringIO
 
 from pyinfra import host
@@ -113,5 +114,10 @@ def gpu_host(stack: Stack, host_name: str) -> None:
     if settings.wants_toolkit:
         nvidia_toolkit(stack.mirrors)
     docker_engine(stack.mirrors, nvidia=settings.wants_toolkit)
+    # Before the declared services start: a renamed service's GPUs must be free for it.
+    compose.projects_absent(
+        name="Model services no longer declared", data_dir=settings.data_dir,
+        keep=[posixpath.basename(project_dir(stack, host_name, s)) for s in settings.services],
+    )
     for svc in settings.services:
         model_service(stack, host_name, svc.name)

@@ -3,7 +3,9 @@
 pyinfra runs a deploy op by op across all hosts, but across hosts only by each op's position in
 its host's list (see ``llminfra.operations.sync``). The barriers below make the order hold across
 hosts: model services and relays first, then OneAPI and the tunnel endpoints, then the tunnels
-and finally the channels that point at all of them.
+then the channels that point at all of them, and finally the tunnels no longer declared
+(removed model services were stopped on their GPU hosts before the new ones started, so
+their GPUs are free).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from .channels import channels
 from .gateway import gateway
 from .gpu import gpu_host
 from .relay import relay
-from .tunnels import tunnel_endpoint, tunnels
+from .tunnels import retired_tunnels, tunnel_endpoint, tunnels
 
 
 def platform(stack: Stack, name: str) -> None:
@@ -35,3 +37,5 @@ def platform(stack: Stack, name: str) -> None:
     if role == "gateway":
         tunnels(stack, name)
         channels(stack, name)
+        # last: channels were moved off what is retired before it goes
+        retired_tunnels(stack, name)

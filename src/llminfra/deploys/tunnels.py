@@ -7,22 +7,29 @@ authorized_keys line are both known while pyinfra prepares, whatever the host or
 
 from __future__ import annotations
 
+import posixpath
 import subprocess
 from io import StringIO
 from pathlib import Path
 
+from pyinfra import host
 from pyinfra.api import DeployError, deploy
+from pyinfra.facts.files import FindFiles
 from pyinfra.operations import files, server, systemd
 from pyinfra.operations.util import any_changed
 
 from llminfra.commands.ssh import tunnel_key_options
 from llminfra.model import Stack
+from llminfra.model.stack import TUNNEL_UNIT_PREFIX
 from llminfra.operations import private, ssh
+from llminfra.operations import systemd as kit_systemd
 from llminfra.operations.http import answers
 from llminfra.operations.sync import barrier
 from llminfra.paths import OperatorPaths
 from llminfra.render import render_known_hosts, render_tunnel_unit
-from llminfra.render.tunnel_unit import TUNNEL_DIR, TUNNEL_KEY, TUNNEL_USER, forward_target
+from llminfra.render.tunnel_unit import (
+    TUNNEL_DIR, TUNNEL_KEY, TUNNEL_USER, forward_target, known_hosts_path,
+)
 
 from ._apt import install
 from .gateway import ENGINE_NAME, ENGINE_SERVICE
@@ -62,8 +69,9 @@ def tunnel_endpoint(stack: Stack, host_name: str) -> None:
     + host_name: key of ``stack.gpu_hosts`` (no-op unless its ``reach`` is ``tunnel``)
     """
     gpu = stack.gpu_hosts[host_name]
-    gateway = stack.gateway_for(gpu)
-    if gpu.reach != "tunnel" or gateway is None:
+    gateway = stack.gateway_for(gpu) if gpu.reach == "tunnel" and gpu.services else None
+    _revoke_other_gateways(stack, keep=gateway)
+    if gateway is None:
         return
     user = stack.gateways[gateway].tunnel_user
     server.user(name="Tunnel login user", user=user, home=f"/home/{user}", shell=NOLOGIN,
@@ -75,6 +83,43 @@ def tunnel_endpoint(stack: Stack, host_name: str) -> None:
         options=tunnel_key_options(permitted_targets(stack, host_name)),
         path=f"/home/{user}/.ssh/authorized_keys",
     )
+
+
+def tunnel_public_key(stack: Stack, gateway: str) -> str | None:
+    """``gateway``'s tunnel public key if this machine ever made it (else it was never
+    handed to any GPU host)."""
+    public = Path(f"{OperatorPaths.of(stack).tunnel_key(gateway)}.pub")
+    return public.read_text().strip() if public.exists() else None
+
+
+def _revoke_other_gateways(stack: Stack, keep: str | None) -> None:
+    """A host no longer tunnelled (direct now, no services, another gateway) takes back the
+    access it gave: each other gateway's tunnel key leaves the tunnel user's authorized_keys."""
+    for name, gw in stack.gateways.items():
+        public = tunnel_public_key(stack, name)
+        if name == keep or public is None:
+            continue
+        ssh.authorized_key(name=f"Revoke {name}'s tunnel key", user=gw.tunnel_user, key=public,
+                           present=False, path=f"/home/{gw.tunnel_user}/.ssh/authorized_keys")
+
+
+@deploy("Retired tunnels")
+def retired_tunnels(stack: Stack, gateway: str) -> None:
+    """
+    On a gateway, after the channels moved off them: tunnel units and pinned host keys no
+    longer declared (a removed service, a removed or re-reached GPU host) are deleted.
+
+    + stack: the loaded stack
+    + gateway: key of ``stack.gateways``
+    """
+    wanted = stack.tunnels(gateway)
+    kit_systemd.units_absent(name="Tunnel units no longer declared", prefix=TUNNEL_UNIT_PREFIX,
+                             keep=[t.unit for t in wanted])  # fmt: skip
+    pinned = {known_hosts_path(t.gpu_host) for t in wanted}
+    for path in host.get_fact(FindFiles, path=TUNNEL_DIR, fname="known_hosts.*", maxdepth=1):
+        if path not in pinned:
+            files.file(name=f"Unpin {posixpath.basename(path).removeprefix('known_hosts.')}",
+                       path=path, present=False)  # fmt: skip
 
 
 @deploy("Tunnels")
@@ -144,3 +189,4 @@ def both_ends(stack: Stack, name: str) -> None:
     barrier(name="Barrier: tunnel endpoints", reached="tunnel endpoints accept the gateway's key")
     if role == "gateway":
         tunnels(stack, name)
+        retired_tunnels(stack, name)

@@ -9,7 +9,7 @@ from pyinfra.api import FactBase
 from pyinfra.api.exceptions import FactProcessError
 from typing_extensions import override
 
-from llminfra.commands.compose import compose_state
+from llminfra.commands.compose import compose_state, kit_projects
 
 
 def parse_ps(lines: list[str]) -> list[dict[str, Any]]:
@@ -86,3 +86,31 @@ class ComposeProject(FactBase[dict[str, Any] | None]):
             "services": sorted(name for name in tagged["service"] if name),
             "containers": parse_ps(tagged["ps"]),
         }
+
+
+class KitProjects(FactBase[dict[str, int]]):
+    """
+    Model-service Compose projects the kit made under ``data_dir`` (see
+    ``commands.compose.kit_projects``): project name -> number of its containers.
+
+    .. code:: python
+
+        {"llm-smol": 1, "llm-old": 0}
+    """
+
+    @override
+    def default(self):
+        return {}
+
+    @override
+    def command(self, data_dir):
+        return kit_projects(data_dir)
+
+    @override
+    def process(self, output):
+        found = {}
+        for line in output:
+            tag, name, count = (line.split() + ["", "", ""])[:3]
+            if tag == "project" and name:
+                found[name] = int(count) if count.isdigit() else 0
+        return found

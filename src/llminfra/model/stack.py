@@ -21,6 +21,10 @@ from .services import ServiceBase
 from .tls import TlsSettings
 
 
+# systemd unit names of the gateway's tunnels; the removal step looks for this prefix.
+TUNNEL_UNIT_PREFIX = "llminfra-tunnel-"
+
+
 @dataclass(frozen=True)
 class Tunnel:
     """One forward from the gateway to a service on a tunnel-only GPU host."""
@@ -34,7 +38,7 @@ class Tunnel:
 
     @property
     def unit(self) -> str:
-        return f"llminfra-tunnel-{self.gpu_host}-{self.service}"
+        return f"{TUNNEL_UNIT_PREFIX}{self.gpu_host}-{self.service}"
 
 
 @dataclass(frozen=True)

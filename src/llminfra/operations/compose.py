@@ -14,9 +14,10 @@ from llminfra.commands.compose import (
     compose_down,
     compose_up,
     project_dir_create,
+    project_remove,
 )
 from llminfra.commands.files import chmod_private
-from llminfra.facts.compose import ComposeProject
+from llminfra.facts.compose import ComposeProject, KitProjects
 
 
 @operation()
@@ -89,3 +90,35 @@ def stack(
 def _drifted(project) -> bool:
     running = {c["service"] for c in project["containers"] if c["state"] == "running"}
     return project["config_sha256"] != project["stamp"] or not set(project["services"]) <= running
+
+
+@operation()
+def projects_absent(data_dir: str, keep: list[str], compose_command: str = "docker compose"):
+    """
+    Remove the model-service projects the kit made in ``data_dir`` that are not in ``keep``.
+
+    + data_dir: the GPU host's ``data_dir``
+    + keep: project names still declared (``llm-<service>``); ``[]`` removes them all
+    + compose_command: ``docker compose`` or ``docker-compose``
+
+    Only ``llm-*`` directories whose compose.yaml carries the kit's header are candidates, so
+    a project someone else made is never touched. Each is brought down (its containers and
+    their GPU reservations go) and its directory deleted; model caches live outside it.
+
+    **Examples:**
+
+    .. code:: python
+
+        compose.projects_absent(
+            name="Services no longer declared",
+            data_dir="/opt/llminfra",
+            keep=["llm-qwen"],
+        )
+    """
+    found = host.get_fact(KitProjects, data_dir=data_dir)
+    stale = sorted(set(found) - set(keep))
+    if not stale:
+        host.noop(f"no undeclared model service in {data_dir}")
+        return
+    for project in stale:
+        yield project_remove(data_dir, project, compose_command)

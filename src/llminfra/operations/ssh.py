@@ -104,6 +104,7 @@ def authorized_key(
     options: str | None = None,
     path: str | None = None,
     group: str | None = None,
+    present: bool = True,
 ):
     """
     Authorize one public key for ``user``, exactly once, with the given options.
@@ -116,6 +117,7 @@ def authorized_key(
     + path: the authorized_keys file (default ``~user/.ssh/authorized_keys``, ``/home/<user>``
       or ``/root``)
     + group: group of the file and directory
+    + present: ``False`` drops every line carrying the key (other keys stay)
 
     Any other line carrying the same key (e.g. with older options) is replaced. Other keys
     are kept. The file is mode 0600 and its directory 0700.
@@ -136,6 +138,13 @@ def authorized_key(
         path = f"{'/root' if user == 'root' else f'/home/{user}'}/.ssh/authorized_keys"
     wanted = " ".join(part for part in (options, key_type, blob, comment) if part)
     lines = list(host.get_fact(FileContents, path=path) or [])
+    if not present:
+        kept = [line for line in lines if _blob(line) != blob]
+        if kept == lines:
+            host.noop(f"key {comment or key_type} is not authorized for {user}")
+            return
+        yield from _put_lines(kept, path, "600", user, group)
+        return
     lines = _replace(lines, wanted, lambda line: _blob(line) == blob)
     commands = _put_lines(lines, path, "600", user, group)
     if commands:

@@ -1,0 +1,39 @@
+"""systemd units the kit wrote and no longer wants."""
+
+from __future__ import annotations
+
+from pyinfra import host
+from pyinfra.api import operation
+
+from llminfra.commands.systemd import daemon_reload, unit_remove
+from llminfra.facts.systemd import KitUnits
+
+
+@operation()
+def units_absent(prefix: str, keep: list[str]):
+    """
+    Stop, disable and delete the kit's ``<prefix>*.service`` units not in ``keep``.
+
+    + prefix: unit name prefix, e.g. ``llminfra-tunnel-``
+    + keep: unit names (without ``.service``) still wanted; ``[]`` removes them all
+
+    Only unit files carrying the kit's header are candidates; one ``daemon-reload`` follows.
+
+    **Examples:**
+
+    .. code:: python
+
+        systemd.units_absent(
+            name="Tunnels no longer declared",
+            prefix="llminfra-tunnel-",
+            keep=["llminfra-tunnel-gpu-2-vllm"],
+        )
+    """
+    found = host.get_fact(KitUnits, prefix=prefix)
+    stale = sorted(set(found) - set(keep))
+    if not stale:
+        host.noop(f"no undeclared {prefix}* unit")
+        return
+    for unit in stale:
+        yield unit_remove(unit)
+    yield daemon_reload()
