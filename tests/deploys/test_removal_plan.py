@@ -23,10 +23,11 @@ def test_gpu_teardown_removes_services_and_tunnel_login_keeps_data(stack):  # no
 
 
 def test_gateway_teardown_order(stack):  # noqa: F811
-    names = prepare(gateway_teardown, stack, "gw-1", {"-release": TRIXIE, **LINUX})
+    found = {"find /opt/llminfra/oneapi": "/opt/llminfra/oneapi/secrets.env"}
+    names = prepare(gateway_teardown, stack, "gw-1", {"-release": TRIXIE, **LINUX, **found})
     order = ["Teardown gateway | Tunnel units", "Teardown gateway | autossh user",
              "Teardown gateway | OneAPI Compose project down",
-             "Teardown gateway | Remove secrets.env",
+             "Teardown gateway | Remove OneAPI secrets.env",
              "Teardown gateway | Remove site /etc/nginx/conf.d/llminfra-gateway.conf"]
     assert [n for n in names if n in order] == order
     assert not [n for n in names if "Purge" in n]

@@ -1,7 +1,7 @@
 """Teardown: remove what the kit made on a host; its data stays unless purge is asked.
 
 Kept without purge: model caches (``<data_dir>`` on GPU hosts), OneAPI's database and logs
-(``oneapi.data_dir``), certificates (an ACME certificate is rate-limited to re-issue). Left
+(the engine's ``data_dir``), certificates (an ACME certificate is rate-limited to re-issue). Left
 in place always: Docker, the NVIDIA toolkit, Nginx and autossh packages (other software may
 use them) and the operator-side state beside the stack file.
 """
@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import posixpath
 
+from pyinfra import host
 from pyinfra.api import deploy
+from pyinfra.facts.files import FindFiles
 from pyinfra.operations import files, server, systemd
 
 from llminfra.model import Stack
@@ -18,12 +20,12 @@ from llminfra.model.stack import TUNNEL_UNIT_PREFIX
 from llminfra.operations import accounts, compose, ssh
 from llminfra.operations import systemd as kit_systemd
 from llminfra.operations.sync import barrier
-from llminfra.render import render_oneapi_secrets, trust_bundle
 from llminfra.render.nginx_gateway import GATEWAY_SITE
 from llminfra.render.nginx_relay import RELAY_SITE
 from llminfra.render.tls import TLS_DIR
 from llminfra.render.tunnel_unit import TUNNEL_DIR, TUNNEL_USER
 
+from .gateway import ENGINE_NAME
 from .tunnels import tunnel_public_key
 
 
@@ -47,25 +49,33 @@ def _purge(paths: list[str]) -> None:
 @deploy("Teardown gateway")
 def gateway_teardown(stack: Stack, gateway: str, purge: bool = False) -> None:
     """
-    Tunnels, OneAPI's containers, secrets and Compose file, the Nginx site.
+    Tunnels, the engine's containers and secret files, the Nginx site.
 
     + stack: the loaded stack
     + gateway: key of ``stack.gateways``
-    + purge: also delete OneAPI's data directory (its database) and the certificates
+    + purge: also delete the engines' data directories (OneAPI's database) and certificates
+
+    Both engine sections are handled when both are declared (one may be left from a switch).
     """
-    oa = stack.gateways[gateway].oneapi
+    gw = stack.gateways[gateway]
     kit_systemd.units_absent(name="Tunnel units", prefix=TUNNEL_UNIT_PREFIX, keep=[])
     files.directory(name="Tunnel key and pinned host keys", path=TUNNEL_DIR, present=False)
     accounts.absent(name="autossh user", user=TUNNEL_USER)
-    compose.stack(name="OneAPI Compose project down", project_dir=oa.data_dir, present=False)
-    made = [s.path_on_host for s in render_oneapi_secrets(stack, gateway)]
-    trust = trust_bundle(stack, gateway)
-    made += [f"{oa.data_dir}/compose.yaml"] + ([trust.path_on_host] if trust else [])
-    for path in made:
-        files.file(name=f"Remove {posixpath.basename(path)}", path=path, present=False)
+    data_dirs = []
+    for engine in ENGINE_NAME:
+        settings = getattr(gw, engine)
+        if settings is None:
+            continue
+        data_dirs.append(settings.data_dir)
+        compose.stack(name=f"{ENGINE_NAME[engine]} Compose project down",
+                      project_dir=settings.data_dir, present=False)  # fmt: skip
+        for path in host.get_fact(FindFiles, path=settings.data_dir, fname="*secrets.env",
+                                  maxdepth=1):  # fmt: skip
+            files.file(name=f"Remove {ENGINE_NAME[engine]} {posixpath.basename(path)}",
+                       path=path, present=False)  # fmt: skip
     _site_absent(GATEWAY_SITE)
     if purge:
-        _purge([oa.data_dir, TLS_DIR])
+        _purge([*data_dirs, TLS_DIR])
 
 
 @deploy("Teardown GPU host")
