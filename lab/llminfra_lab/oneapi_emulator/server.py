@@ -83,6 +83,9 @@ def match(method, path, flavor="oneapi"):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # headers and body go out as two writes; with Nagle on, the client's delayed ACK adds
+    # ~40 ms to every answer (Go's net/http, which OneAPI uses, sets TCP_NODELAY too)
+    disable_nagle_algorithm = True
     server_version = "one-api-emulator"
 
     def log_message(self, *args):
@@ -104,7 +107,6 @@ class Handler(BaseHTTPRequestHandler):
         self._dispatch("PATCH")
 
     def _dispatch(self, method):
-        app = self.server.app
         url = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
