@@ -28,7 +28,7 @@ def _client(stack: Stack, gateway: str, url: str) -> OneAPIClient:
     creds = admin_credentials(
         url, flavor, password=stack.secret(oa.root_password),
         access_token=stack.secret(oa.root_access_token) if oa.root_access_token else None,
-        cache=CredentialCache(state_dir(stack, gateway)))
+        cache=CredentialCache(OperatorPaths.of(stack).oneapi_state(gateway)))
     return OneAPIClient(url, creds.access_token, flavor=flavor, user_id=creds.user_id)
 
 
