@@ -1,4 +1,5 @@
-"""python -m llminfra_lab up|down [--deploy] [--remove-images] [--repo DIR]."""
+"""python -m llminfra_lab up|down [--engine oneapi|litellm] [--deploy] [--remove-images]
+[--repo DIR]."""
 
 from __future__ import annotations
 
@@ -9,15 +10,17 @@ from pathlib import Path
 from llminfra_lab import LabError, down, up
 
 
-def run(action: str, repo: Path, deploy: bool = False, remove_images: bool = False) -> int:
+def run(action: str, repo: Path, deploy: bool = False, remove_images: bool = False,
+        engine: str = "oneapi") -> int:
     """What `llminfra lab ACTION` does; shared by that command and `python -m llminfra_lab`."""
     try:
         if action == "up":
-            state = up(repo)
+            state = up(repo, engine=engine)
             for host in state.hosts.values():
                 via = " (tunnel-only in the inventory)" if host.tunnel_only else ""
                 print(f"{host.name:8} {host.role:8} {host.address}{via}")
-            print(f"upstream {state.upstream_address}; inventory: inventory/lab.yml")
+            print(f"upstream {state.upstream_address}; inventory: inventory/lab.yml "
+                  f"(engine {state.engine})")
         else:
             down(repo, remove_images=remove_images)
             print("lab removed")
@@ -38,8 +41,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="repository root")
     parser.add_argument("--deploy", action="store_true", help="up: then deploy into the lab")
     parser.add_argument("--remove-images", action="store_true", help="down: also remove images")
+    parser.add_argument("--engine", choices=["oneapi", "litellm"], default="oneapi",
+                        help="up: the gateway engine of inventory/lab.yml (default: oneapi)")
     args = parser.parse_args(argv)
-    return run(args.action, args.repo, deploy=args.deploy, remove_images=args.remove_images)
+    return run(args.action, args.repo, deploy=args.deploy, remove_images=args.remove_images,
+               engine=args.engine)
 
 
 if __name__ == "__main__":

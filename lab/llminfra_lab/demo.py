@@ -6,9 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from llminfra.clients import captured_keys, token_var, tokens_file
 from llminfra.model import load_stack
-from llminfra.model.secrets import parse_dotenv
-from llminfra.paths import OperatorPaths
 from llminfra.render import cert_paths
 
 
@@ -20,8 +19,14 @@ def deploy_and_show(repo: Path) -> int:
         return 1
     stack = load_stack(repo / "inventory" / "lab.yml")
     gw_name, gw = next(iter(stack.gateways.items()))
-    tokens = OperatorPaths.of(stack).oneapi_tokens(gw_name)
-    token = parse_dotenv(tokens.read_text()).get("LMI_TOKEN_APPS", "")
+    token = captured_keys(stack, gw_name).get(token_var("apps"), "")
+    if gw.engine == "litellm":
+        where = "derived from the lab secrets (llminfra clients inventory/lab.yml apps)"
+        get_key = "$(llminfra clients inventory/lab.yml apps | grep -m1 OPENAI_API_KEY= | cut -d= -f2)"
+    else:
+        tokens = tokens_file(stack, gw_name)
+        where = f"stored in {tokens} (LMI_TOKEN_APPS, mode 0600)"
+        get_key = f"$(grep ^LMI_TOKEN_APPS= {tokens} | cut -d= -f2)"
     cert = cert_paths(gw.nginx.tls, gw.nginx.server_name, gw.nginx.server_name).cert
     local_cert = repo / ".lab" / "gateway.crt"
     key = gw.ssh.key or ""
@@ -30,11 +35,11 @@ def deploy_and_show(repo: Path) -> int:
              f"{gw.ssh.user}@{gw.ssh.host}", "cat", cert]
     local_cert.write_text(subprocess.run(fetch, capture_output=True, text=True, check=True).stdout)
     print(f"""
-Gateway: https://{gw.ssh.host}/v1   (certificate: {local_cert})
-Token:   stored in {tokens} (LMI_TOKEN_APPS, mode 0600)
+Gateway: https://{gw.ssh.host}/v1   (engine {gw.engine}; certificate: {local_cert})
+Token:   {where}
 
   export OPENAI_BASE_URL=https://{gw.ssh.host}/v1 SSL_CERT_FILE={local_cert}
-  export OPENAI_API_KEY=$(grep ^LMI_TOKEN_APPS= {tokens} | cut -d= -f2)
+  export OPENAI_API_KEY={get_key}
   python3 -c 'from openai import OpenAI; print(OpenAI().chat.completions.create(
       model="smollm2:135m", messages=[{{"role": "user", "content": "hi"}}]).choices[0].message.content)'
 """)

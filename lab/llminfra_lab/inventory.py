@@ -28,6 +28,8 @@ SECRETS = {
     "OPENAI_API_KEY": lambda: "sk-lab-" + rnd.token_hex(16),
     "ANTHROPIC_API_KEY": lambda: "sk-ant-lab-" + rnd.token_hex(16),
     "GEMINI_API_KEY": lambda: "lab-" + rnd.token_hex(16),
+    "LITELLM_MASTER_KEY": lambda: "sk-lab-master-" + rnd.token_hex(16),
+    "LITELLM_CLIENT_KEY_SECRET": lambda: rnd.token_hex(32),
 }
 
 
@@ -68,6 +70,13 @@ def lab_stack(state: LabState) -> dict:
         "gateways": {
             "gw-1": {
                 "ssh": _ssh(state, "gw-1"),
+                # both engines are declared: `lab up --engine` (or this one key) switches
+                "engine": state.engine,
+                "litellm": {
+                    "version": "lab", "master_key": "LITELLM_MASTER_KEY",
+                    "client_key_secret": "LITELLM_CLIENT_KEY_SECRET",
+                    "trust_ca_files": [state.ca_cert],
+                },
                 "oneapi": {
                     "image": "justsong/one-api", "version": "lab",
                     "session_secret": "ONEAPI_SESSION_SECRET",
@@ -101,8 +110,10 @@ def lab_stack(state: LabState) -> dict:
             {"name": "gemini", "type": "gemini", "relay": "relay-1/gemini",
              "key": "GEMINI_API_KEY", "models": ["gemini-1.5-flash"]},
         ],
+        # LiteLLM keeps no database to count quota in (check refuses one there)
         "tokens": [{"name": "apps", "quota": "unlimited"},
-                   {"name": "alice", "quota": 5000000, "models": ["smollm2-135m", "smollm2:135m"]}],
+                   {"name": "alice", "quota": 5000000 if state.engine == "oneapi" else "unlimited",
+                    "models": ["smollm2-135m", "smollm2:135m"]}],
     }
 
 

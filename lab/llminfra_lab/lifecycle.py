@@ -17,6 +17,8 @@ from llminfra_lab import images, labsecrets as secrets
 from llminfra_lab.engine import LabError, client
 from llminfra_lab.inventory import write_inventory
 from llminfra_lab.state import (
+    ENGINE_IMAGES,
+    ENGINES,
     HOSTS,
     LABEL,
     NETWORK,
@@ -51,7 +53,7 @@ def _host_archive(spec: HostSpec, sdir: Path, operator_pub: str) -> tuple[bytes,
     return ct.tar_files(files, {"root/.ssh": 0o700}), " ".join(host_pub.split()[:2])
 
 
-def _provision(dc, spec: HostSpec, container) -> list[str]:
+def _provision(dc, spec: HostSpec, container, engine: str) -> list[str]:
     ip = address(spec.octet)
     status = ct.wait_systemd(container)
     ct.wait_port(ip, 22, banner=b"SSH-")
@@ -59,7 +61,8 @@ def _provision(dc, spec: HostSpec, container) -> list[str]:
         code, out = ct.exec_ok(container, ["update-ca-certificates"])
         if code != 0:
             raise LabError(f"{spec.name}: update-ca-certificates failed: {out}")
-    tags = [alias for name in spec.images for alias in images.SPECS[name].aliases]
+    wanted = spec.images + (ENGINE_IMAGES[engine] if spec.role == "gateway" else ())
+    tags = [alias for name in wanted for alias in images.SPECS[name].aliases]
     if tags:
         ct.wait_inner_docker(container)
         loaded = ct.side_load(dc, container, tags)
@@ -67,8 +70,12 @@ def _provision(dc, spec: HostSpec, container) -> list[str]:
     return tags
 
 
-def up(repo_root: Path | str, build: bool = True) -> LabState:
-    """Stand the lab up (idempotent: existing keys, containers and loaded images are reused)."""
+def up(repo_root: Path | str, build: bool = True, engine: str = "oneapi") -> LabState:
+    """Stand the lab up (idempotent: existing keys, containers and loaded images are reused).
+    `engine` is the gateway engine inventory/lab.yml chooses; an `up` with the other engine
+    on a running lab only rewrites the inventory (and side-loads what that engine needs)."""
+    if engine not in ENGINES:
+        raise LabError(f"unknown engine {engine!r} (expected one of {', '.join(ENGINES)})")
     started = time.monotonic()
     dc = client()
     sdir = state_dir(Path(repo_root))
@@ -77,7 +84,8 @@ def up(repo_root: Path | str, build: bool = True) -> LabState:
         down(repo_root)
     sdir.mkdir(mode=0o700, exist_ok=True)
     if build:
-        images.build_all(("host", "upstream", "model-server", "ollama", "oneapi"))
+        images.build_all(("host", "upstream", "model-server", "ollama", "oneapi",
+                          *ENGINE_IMAGES[engine]))
     operator_pub = secrets.ssh_keypair(sdir / "ssh" / "id_ed25519", "llminfra-lab-operator")
     ca_cert = secrets.lab_ca(sdir / "ca")
     upstream_ip = address(UPSTREAM_OCTET)
@@ -100,7 +108,7 @@ def up(repo_root: Path | str, build: bool = True) -> LabState:
         hosts[spec.name] = LabHost(spec.name, spec.role, address(spec.octet), box.name,
                                    spec.tunnel_only, host_key)
     with ThreadPoolExecutor(len(HOSTS)) as pool:
-        loaded = dict(zip(boxes, pool.map(lambda s: _provision(dc, s, boxes[s.name]), HOSTS), strict=True))
+        loaded = dict(zip(boxes, pool.map(lambda s: _provision(dc, s, boxes[s.name], engine), HOSTS), strict=True))
     for name, tags in loaded.items():
         hosts[name].images = tags
 
@@ -108,7 +116,7 @@ def up(repo_root: Path | str, build: bool = True) -> LabState:
     known_hosts.write_text("".join(f"{h.address},{h.name} {h.host_key}\n" for h in hosts.values()))
     state = LabState(str(sdir), NETWORK, SUBNET, "root", str(sdir / "ssh" / "id_ed25519"),
                      str(known_hosts), str(ca_cert), upstream_ip, list(secrets.UPSTREAM_NAMES),
-                     hosts)
+                     hosts, engine)
     state.save()
     write_inventory(state, repo_root)
     # images replaced by a rebuild stay behind while old containers use them; drop them now

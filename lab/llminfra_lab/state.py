@@ -30,6 +30,10 @@ HOSTS: tuple[HostSpec, ...] = (
     HostSpec("relay-1", "relay", 13),
 )
 UPSTREAM_OCTET = 20
+ENGINES = ("oneapi", "litellm")
+# images the gateway gets besides its HostSpec's, per engine (LiteLLM's is a 1 GB real proxy,
+# so only a LiteLLM lab builds and side-loads it)
+ENGINE_IMAGES = {"oneapi": (), "litellm": ("litellm",)}
 
 
 def address(octet: int, subnet: str = SUBNET) -> str:
@@ -59,6 +63,7 @@ class LabState:
     upstream_address: str
     upstream_names: list[str]
     hosts: dict[str, LabHost]
+    engine: str = "oneapi"  # the gateway engine inventory/lab.yml chooses (`lab up --engine`)
 
     @property
     def path(self) -> Path:

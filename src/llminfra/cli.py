@@ -224,7 +224,7 @@ def cmd_lab(args: argparse.Namespace) -> int:
         print("error: the lab is a separate package: pip install -e ./lab", file=sys.stderr)
         return 1
     return run(args.action, Path(args.repo).resolve(), deploy=args.deploy,
-               remove_images=args.remove_images)
+               remove_images=args.remove_images, engine=args.engine)
 
 
 def cmd_channels(args: argparse.Namespace) -> int:
@@ -260,6 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("--deploy", action="store_true", help="up: then deploy everything into "
                      "the lab and print the gateway URL and a working token")
     lab.add_argument("--remove-images", action="store_true", help="down: also remove images")
+    lab.add_argument("--engine", choices=["oneapi", "litellm"], default="oneapi",
+                     help="up: the gateway engine the lab inventory chooses (default: oneapi)")
     lab.set_defaults(func=cmd_lab)
 
     ch = sub.add_parser("channels", help="plan or apply OneAPI channels and tokens")

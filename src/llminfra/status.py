@@ -91,7 +91,10 @@ def gateway_checks(stack: Stack, gateway: str) -> list[Check]:
                          f"{gateway}->{t.gpu_host}/{t.service}",
                          f"systemctl is-active --quiet {t.unit} || "
                          f"{{ echo 'unit {t.unit} not active'; exit 1; }}; {probe}"))
-    cafile = f"{gw.oneapi.data_dir}/trust/extra-ca.pem" if gw.oneapi.trust_ca_files else ""
+    engine = gw.engine_settings
+    cafile = f"{engine.data_dir}/trust/extra-ca.pem" if engine.trust_ca_files else ""
+    if gw.engine == "litellm":
+        out += litellm_checks(stack, gateway)
     seen: set[str] = set()
     for ch in stack.channels:
         if not ch.relay:
@@ -102,6 +105,26 @@ def gateway_checks(stack: Stack, gateway: str) -> list[Check]:
         seen.add(url)
         out.append(Check(f"{gateway}:relay:{ch.relay}", "relay", f"{gateway}->{ch.relay}",
                          reachable_probe(url + "/v1/models", cafile)))
+    return out
+
+
+def litellm_checks(stack: Stack, gateway: str) -> list[Check]:
+    """LiteLLM has no admin API with channel state: its readiness, then each deployment probed
+    live by LiteLLM itself (`/health?model_id=`, the master key on stdin)."""
+    from urllib.parse import quote
+
+    from .render.litellm_config import deployments
+
+    gw = stack.gateways[gateway]
+    ll = gw.engine_settings
+    base = f"http://{reach_address(ll.api_bind)}:{ll.api_port}"
+    out = [Check(f"{gateway}:litellm", "engine", f"{gateway} litellm",
+                 curl_probe(f"{base}/health/readiness", expect='"healthy"'))]
+    master = str(stack.secret(gw.litellm.master_key)) if gw.litellm else None
+    for d in deployments(stack.channel_specs(gateway)):
+        out.append(Check(f"{gateway}:deployment:{d.id}", "channel", f"{gateway}/{d.id}",
+                         curl_probe(f"{base}/health?model_id={quote(d.id, safe='')}", master,
+                                    expect='"healthy_count":1,"unhealthy_count":0')))
     return out
 
 
@@ -180,6 +203,8 @@ def channel_rows(stack: Stack, gateway: str, admin_url: str | None = None) -> li
     from .oneapi.desired import MARKER
     from .oneapi.session import admin_client
 
+    if stack.gateways[gateway].engine != "oneapi":
+        return []  # LiteLLM's deployments are probed by its gateway checks
     want = {f"{MARKER}{spec.name}" for spec in stack.channel_specs(gateway)}
     try:
         with admin_client(stack, gateway, admin_url) as client:

@@ -59,3 +59,31 @@ def test_model_checks_ask_health_only_of_kinds_that_have_it():
     health = {key for key, s in scripts.items() if "/health" in s}
     assert health == {"gpu-1:v", "gpu-1:s"}
     assert "curl -fsS --max-time 10 http://127.0.0.1:8001/health >/dev/null && " in scripts["gpu-1:s"]
+
+
+def test_litellm_gateway_checks_readiness_and_each_deployment_with_the_master_key():
+    from pathlib import Path
+
+    import yaml
+
+    from llminfra.model import parse_stack
+    from llminfra.status import channel_rows, gateway_checks
+
+    repo = Path(__file__).resolve().parents[2]
+    data = yaml.safe_load((repo / "inventory/examples/litellm.yml").read_text())
+    secrets = dict(line.split("=", 1) for line in
+                   (repo / "inventory/examples/litellm.secrets.env.example").read_text()
+                   .splitlines() if line and not line.startswith("#"))
+    stack = parse_stack(data, environ=secrets, secrets_file=Path("/nonexistent"))
+    checks = {c.id: c for c in gateway_checks(stack, "gw-1")}
+    assert checks["gw-1:litellm"].script == (
+        "curl -fsS --max-time 10 http://127.0.0.1:4000/health/readiness | grep -qF '\"healthy\"'")
+    smart = checks["gw-1:deployment:openai/smart"]
+    assert (smart.hop, smart.target) == ("channel", "gw-1/openai/smart")
+    assert smart.script.splitlines() == [
+        "curl -fsS --max-time 10 -H @- 'http://127.0.0.1:4000/health?model_id=openai%2Fsmart' "
+        "<<'LLMINFRA_EOF' | grep -qF '\"healthy_count\":1,\"unhealthy_count\":0'",
+        f"Authorization: Bearer {secrets['LITELLM_MASTER_KEY']}",
+        "LLMINFRA_EOF"]
+    assert len([c for c in checks if ":deployment:" in c]) == 8
+    assert channel_rows(stack, "gw-1") == []  # no OneAPI admin API to ask

@@ -69,6 +69,9 @@ SPECS: dict[str, ImageSpec] = {
             suite=BOOKWORM,
             files={f"wheels/{TORCH_CPU_WHEEL}": LOCAL_WHEELS / TORCH_CPU_WHEEL},
         ),
+        # the real LiteLLM proxy (pip, about 2 min once); only side-loaded with --engine litellm
+        ImageSpec("litellm", "llminfra-lab/litellm:latest", aliases=("ghcr.io/berriai/litellm:lab",),
+                  build_ca=True),
         ImageSpec(
             "oneapi",
             "llminfra-lab/oneapi:latest",

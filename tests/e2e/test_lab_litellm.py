@@ -1,0 +1,214 @@
+"""The lab with LiteLLM (the real proxy) as the gateway engine: the same inventory, one key
+switched (`lab up --engine litellm`), deployed for real and checked at every hop.
+
+Client -> Nginx (TLS) -> LiteLLM -> autossh tunnel -> gpu-2's Ollama, with a kit-issued key;
+the direct GPU host and the relay path too. Runs after the OneAPI module (file order) and
+leaves the lab on LiteLLM; the OneAPI tier's own setup switches it back.
+"""
+
+from __future__ import annotations
+
+import shlex
+import ssl
+import time
+
+import httpx
+import pytest
+
+from llminfra.clients import captured_keys, token_var
+from llminfra.model import load_stack
+from llminfra.model.secrets import parse_dotenv
+from llminfra.render import cert_paths
+from llminfra.render.compose_litellm import SERVICE
+
+from .conftest import REPO, TIMES, changed_ops, run_pyinfra
+
+LAB_YML = REPO / "inventory" / "lab.yml"
+UPSTREAM_REPLY = "Hello from the lab upstream."
+STREAM_PROMPT = [{"role": "user", "content": "Say hello in three words."}]
+
+
+@pytest.fixture(scope="module")
+def switched(lab_state):
+    """The lab inventory with `engine: litellm`, deployed (OneAPI is stopped by that deploy)."""
+    from llminfra_lab import up
+
+    state = up(REPO, engine="litellm")
+    assert state.engine == "litellm"
+    result, output, took = run_pyinfra()
+    TIMES["switch to LiteLLM (pyinfra all.py)"] = took
+    print(f"\n[e2e-litellm] deploy with engine litellm: {took:.1f} s, "
+          f"changed ops: {len(changed_ops(result))}")
+    return result, output
+
+
+@pytest.fixture(scope="module")
+def stack(switched):
+    return load_stack(LAB_YML)
+
+
+@pytest.fixture(scope="module")
+def keys(stack):
+    return {name: captured_keys(stack, "gw-1")[token_var(name)] for name in ("apps", "alice")}
+
+
+@pytest.fixture(scope="module")
+def gateway(hosts, stack, tmp_path_factory):
+    gw = stack.gateways["gw-1"]
+    cert = cert_paths(gw.nginx.tls, gw.nginx.server_name, gw.nginx.server_name).cert
+    ca = tmp_path_factory.mktemp("gw-litellm") / "gateway.crt"
+    ca.write_text(hosts["gw-1"].file(cert).content_string)
+    return f"https://{gw.ssh.host}", ssl.create_default_context(cafile=str(ca))
+
+
+def client(gateway, key: str):
+    from openai import OpenAI
+
+    origin, tls = gateway
+    http = httpx.Client(verify=tls, timeout=120, trust_env=False)
+    return OpenAI(base_url=f"{origin}/v1", api_key=key, http_client=http, max_retries=0)
+
+
+def raw(gateway, path: str, key: str | None = None, method: str = "GET") -> httpx.Response:
+    origin, tls = gateway
+    headers = {"Authorization": f"Bearer {key}"} if key is not None else {}
+    body = {"model": "smollm2:135m", "messages": STREAM_PROMPT, "max_tokens": 4}
+    with httpx.Client(verify=tls, timeout=60, trust_env=False) as http:
+        if method == "POST":
+            return http.post(f"{origin}{path}", headers=headers, json=body)
+        return http.get(f"{origin}{path}", headers=headers)
+
+
+def stream(c, model: str) -> tuple[str, int, float, float]:
+    """(text, content chunks, time to first content chunk, total) of a streamed chat."""
+    start = time.monotonic()
+    first, chunks, text = None, 0, ""
+    for chunk in c.chat.completions.create(model=model, stream=True, max_tokens=16,
+                                           messages=STREAM_PROMPT):
+        if chunk.choices and chunk.choices[0].delta.content:
+            first = first or time.monotonic() - start
+            chunks += 1
+            text += chunk.choices[0].delta.content
+    return text, chunks, first or 0.0, time.monotonic() - start
+
+
+def lab_secret_values(stack) -> list[str]:
+    values = list(parse_dotenv((REPO / "inventory" / "lab.secrets.env").read_text()).values())
+    values += list(captured_keys(stack, "gw-1").values())
+    return [v for v in values if len(v) >= 8]
+
+
+def test_deploy_switches_engines_and_leaks_no_secret(switched, stack):
+    result, output = switched
+    assert result["results"]["totals"]["error"] == 0
+    for value in lab_secret_values(stack):
+        assert value not in output
+
+
+def test_gateway_runs_litellm_on_loopback_and_oneapi_is_stopped(hosts, stack):
+    gw = hosts["gw-1"]
+    ps = gw.check_output("docker ps --format '{{.Image}} {{.Status}}'")
+    assert "ghcr.io/berriai/litellm:lab Up" in ps
+    assert "justsong/one-api" not in ps
+    # Docker's own healthcheck (the readiness URL) turns healthy once its first probe ran
+    health = ("for i in $(seq 90); do s=$(docker inspect -f '{{.State.Health.Status}}' "
+              "llminfra-litellm-litellm-1); [ \"$s\" = healthy ] && break; sleep 1; done; echo $s")
+    assert gw.check_output(health).strip() == "healthy"
+    out = gw.check_output("ss -Hltn 'sport = :4000'")
+    assert {line.split()[3].rsplit(":", 1)[0] for line in out.splitlines()} == {"127.0.0.1"}
+
+
+def test_secrets_only_in_the_private_env_file(hosts, stack):
+    gw, data_dir = hosts["gw-1"], stack.gateways["gw-1"].engine_settings.data_dir
+    env = gw.file(f"{data_dir}/secrets.env")
+    assert (env.mode, env.user) == (0o600, "root")
+    for public in ("compose.yaml", "config/config.yaml", "config/llminfra_auth.py"):
+        content = gw.file(f"{data_dir}/{public}").content_string
+        for value in lab_secret_values(stack):
+            assert value not in content, public
+
+
+def test_tunnel_listens_only_on_litellms_network(hosts, stack):
+    gw = hosts["gw-1"]
+    [tunnel] = stack.tunnels("gw-1")
+    assert tunnel.bind == "172.30.1.1"
+    out = gw.check_output(f"ss -Hltn 'sport = :{tunnel.local_port}'")
+    assert {line.split()[3].rsplit(":", 1)[0] for line in out.splitlines()} == {tunnel.bind}
+
+
+def test_stream_through_nginx_litellm_and_the_tunnel(gateway, keys):
+    c = client(gateway, keys["apps"])
+    stream(c, "smollm2:135m")  # warm the model once; the next one is what a client sees
+    text, chunks, ttft, took = stream(c, "smollm2:135m")
+    TIMES["TTFT via Nginx+LiteLLM+tunnel (s)"] = ttft
+    print(f"\n[e2e-litellm] via tunnel: {chunks} chunks, TTFT {ttft * 1000:.0f} ms, "
+          f"total {took:.2f} s: {text!r}")
+    assert chunks >= 2 and text.strip()
+
+
+def test_stream_through_litellm_to_the_direct_gpu_host(gateway, keys):
+    text, chunks, ttft, took = stream(client(gateway, keys["apps"]), "smollm2-135m")
+    TIMES["TTFT via Nginx+LiteLLM direct (s)"] = ttft
+    print(f"\n[e2e-litellm] direct: {chunks} chunks, TTFT {ttft * 1000:.0f} ms, {took:.2f} s")
+    assert chunks >= 2 and text.strip()
+
+
+def test_chat_through_litellm_and_the_relay_trusting_the_lab_ca(gateway, keys):
+    c = client(gateway, keys["apps"])
+    reply = c.chat.completions.create(model="gpt-4o-mini", max_tokens=8,
+                                      messages=[{"role": "user", "content": "ping"}])
+    assert reply.choices[0].message.content == UPSTREAM_REPLY
+    text, chunks, _, _ = stream(c, "gpt-4o-mini")
+    assert text == UPSTREAM_REPLY and chunks >= 1
+
+
+@pytest.mark.parametrize("key", ["sk-lmi-0000000000000000000000000000000000000000", "", None],
+                         ids=["wrong", "empty", "missing"])
+def test_a_wrong_or_missing_key_is_401(gateway, key):
+    assert raw(gateway, "/v1/chat/completions", key, "POST").status_code == 401
+    assert raw(gateway, "/v1/models", key).status_code == 401
+
+
+def test_token_models_are_enforced_and_listed(gateway, keys, stack):
+    alice = client(gateway, keys["alice"])
+    assert {m.id for m in alice.models.list()} == {"smollm2-135m", "smollm2:135m"}
+    assert raw(gateway, "/v1/chat/completions", keys["alice"], "POST").status_code == 200
+    from openai import PermissionDeniedError
+
+    with pytest.raises(PermissionDeniedError):
+        alice.chat.completions.create(model="gpt-4o-mini", max_tokens=4,
+                                      messages=[{"role": "user", "content": "ping"}])
+    served = {m.id for m in client(gateway, keys["apps"]).models.list()}
+    assert served == {m for spec in stack.channel_specs("gw-1") for m in spec.models}
+
+
+def test_metrics_and_health_are_local_only(gateway, hosts, keys):
+    for path in ("/metrics", "/metrics/", "/health", "/health/readiness"):
+        assert raw(gateway, path, keys["apps"]).status_code == 404, path
+    gw = hosts["gw-1"]
+    metrics = gw.check_output("curl -fsS http://127.0.0.1:4000/metrics/")
+    assert "litellm_deployment_success_responses_total" in metrics
+    ready = gw.check_output("curl -fsS http://127.0.0.1:4000/health/readiness")
+    assert '"status":"healthy"' in ready.replace(" ", "")
+    assert gw.check_output("curl -fsS http://127.0.0.1:4000/health/liveliness").strip('"\n ')
+
+
+def test_litellm_startup_time(hosts, stack):
+    """Restart the container and time it until /health/readiness answers 200."""
+    gw, data_dir = hosts["gw-1"], stack.gateways["gw-1"].engine_settings.data_dir
+    wait = ("start=$(date +%s%N); "
+            f"cd {shlex.quote(data_dir)} && docker compose restart {SERVICE} >/dev/null 2>&1; "
+            "until curl -fs -o /dev/null http://127.0.0.1:4000/health/readiness; do "
+            "sleep 0.2; done; echo $(( ($(date +%s%N) - start) / 1000000 ))")
+    ms = int(gw.check_output(f"timeout 180 sh -c {shlex.quote(wait)}"))
+    TIMES["LiteLLM restart to ready (s)"] = ms / 1000
+    print(f"\n[e2e-litellm] restart to /health/readiness 200: {ms} ms")
+    assert ms < 120_000
+
+
+def test_zz_second_run_reports_zero_changes(switched, gateway, keys):
+    stream(client(gateway, keys["apps"]), "smollm2:135m")  # up again after the restart
+    result, _, took = run_pyinfra()
+    TIMES["no-change redeploy on LiteLLM"] = took
+    assert changed_ops(result) == []
+    assert result["results"]["totals"]["error"] == 0
