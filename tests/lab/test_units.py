@@ -187,3 +187,23 @@ def test_lab_inventory_validates_against_the_stack_model(tmp_path):
     assert f"{gw.image}:{gw.version}" == "justsong/one-api:lab"
     assert stack.relays["relay-1"].access.allow_cidrs == ["10.213.37.10/32"]
     assert os.fspath(secrets_file) not in (tmp_path / "lab.yml").as_posix()
+
+
+def test_lab_inventory_with_litellm_is_the_same_file_with_one_key_switched(tmp_path):
+    from dataclasses import replace
+
+    write_secrets(tmp_path / "lab.secrets.env")
+    lab = tmp_path / ".lab"
+    lab_ca(lab / "ca")
+    server_cert(lab / "ca", lab / "relay-1", ("relay-1.lab",), (address(13),))
+    oneapi = lab_stack(_state(str(lab)))
+    litellm = lab_stack(replace(_state(str(lab)), engine="litellm"))
+    stack = parse_stack(litellm, tmp_path / "lab.yml")
+    gw = stack.gateways["gw-1"]
+    assert gw.engine == "litellm" and f"{gw.litellm.image}:{gw.litellm.version}" == \
+        "ghcr.io/berriai/litellm:lab"
+    assert gw.litellm.trust_ca_files == [str(lab / "ca" / "ca.crt")]
+    # the engine key, and the quota LiteLLM cannot count: nothing else differs
+    oneapi["gateways"]["gw-1"]["engine"] = "litellm"
+    oneapi["tokens"][1]["quota"] = "unlimited"
+    assert oneapi == litellm

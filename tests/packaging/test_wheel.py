@@ -42,6 +42,7 @@ def installed(wheel, tmp_path_factory) -> Path:
 def test_wheel_holds_templates_and_no_test_doubles(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert "llminfra/templates/nginx/gateway.conf.j2" in names
+    assert "llminfra/templates/litellm/llminfra_auth.py" in names  # mounted beside config.yaml
     assert "llminfra/py.typed" in names
     assert not [n for n in names if "llminfra_lab" in n or "emulator" in n or "/lab/" in n]
 
