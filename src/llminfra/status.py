@@ -117,7 +117,7 @@ def litellm_checks(stack: Stack, gateway: str) -> list[Check]:
 
     gw = stack.gateways[gateway]
     ll = gw.engine_settings
-    base = f"http://{reach_address(ll.api_bind)}:{ll.api_port}"
+    base = f"http://{reach(ll.api_bind)}:{ll.api_port}"
     out = [Check(f"{gateway}:litellm", "engine", f"{gateway} litellm",
                  curl_probe(f"{base}/health/readiness", expect='"healthy"'))]
     master = str(stack.secret(gw.litellm.master_key)) if gw.litellm else None

@@ -244,10 +244,10 @@ def check_secrets(stack: Stack) -> list[str]:
     for gw_name, gw in stack.gateways.items():
         if gw.engine != "oneapi" or gw.oneapi is None:
             continue
-        name = gw.oneapi.root_access_token
-        if name and secrets.has(name) and len(secrets.get(name)) > 32:
+        token = gw.oneapi.root_access_token
+        if token and secrets.has(token) and len(secrets.get(token)) > 32:
             errors.append(line(("gateways", gw_name, "oneapi", "root_access_token"),
-                               f"secret {name} is longer than 32 characters (OneAPI stores "
+                               f"secret {token} is longer than 32 characters (OneAPI stores "
                                "access tokens in char(32))"))
         pw = gw.oneapi.root_password
         if secrets.has(pw) and not 8 <= len(secrets.get(pw)) <= 20:
