@@ -4,17 +4,6 @@ import pytest
 from pyinfra.api.exceptions import FactProcessError
 
 from llminfra.facts.compose import ComposeProject, parse_ps
-from llminfra.facts.docker import DockerDaemonConfig
-
-
-def test_daemon_json_not_json():
-    with pytest.raises(FactProcessError, match="not valid JSON"):
-        DockerDaemonConfig().process(["{", '  "a": 1,', "}"])
-
-
-def test_daemon_json_not_an_object():
-    with pytest.raises(FactProcessError, match="JSON object"):
-        DockerDaemonConfig().process(["[]"])
 
 
 def test_compose_ps_garbage():

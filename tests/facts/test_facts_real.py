@@ -9,8 +9,7 @@ from pyinfra.api import Config, Inventory, State
 from pyinfra.api.connect import connect_all
 from pyinfra.api.facts import get_facts
 
-from llminfra.facts.docker import DockerDaemonConfig
-from llminfra.facts.gpu import NvidiaGpus, NvidiaRuntime
+from llminfra.facts.gpu import NvidiaGpus
 from llminfra.facts.ssh import SshKeypair
 
 
@@ -23,14 +22,6 @@ def local_fact(fact, **kwargs):
 @pytest.mark.skipif(shutil.which("nvidia-smi") is not None, reason="this host has nvidia-smi")
 def test_no_nvidia_smi_means_no_gpus():
     assert local_fact(NvidiaGpus) == []
-
-
-def test_daemon_json_absent_and_present(tmp_path):
-    path = tmp_path / "daemon.json"
-    assert local_fact(DockerDaemonConfig, path=str(path)) is None
-    assert local_fact(NvidiaRuntime, path=str(path)) is False
-    path.write_text('{"runtimes": {"nvidia": {"path": "nvidia-container-runtime", "args": []}}}')
-    assert local_fact(NvidiaRuntime, path=str(path)) is True
 
 
 def test_keypair_fact_reads_real_key(tmp_path):

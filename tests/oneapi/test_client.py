@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from llminfra.oneapi.client import OneAPIClient, access_token_by_login
+from llminfra.oneapi.client import OneAPIClient, login_for_access
 from llminfra.oneapi.errors import (
     OneAPIAuthError,
     OneAPIConnectionLost,
@@ -93,7 +93,7 @@ def test_rotate_access_token_and_password_probe(emu, client):
     assert client.password_works("root", "123456") is True
     assert client.password_works("root", "wrong") is False
     assert client.get_self()["username"] == "root"  # still authenticated by token
-    assert len(access_token_by_login(emu.url, "root", "123456")) == 32
+    assert len(login_for_access(emu.url, "root", "123456").access_token) == 32
 
 
 def test_flavor_type_ids_and_base_urls():

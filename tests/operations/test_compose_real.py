@@ -1,4 +1,4 @@
-"""compose.stack against the real Docker engine and Compose: converge, no-op, heal, drift, down."""
+"""compose.project against the real Docker engine and Compose: converge, no-op, heal, drift, down."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def project(tmp_path, docker_compose_env, sleep_image, monkeypatch):
 def test_stack_lifecycle(project, apply):
     directory, name, content = project
 
-    first = apply(compose.stack, project_dir=directory, compose=content)
+    first = apply(compose.project, project_dir=directory, compose=content)
     assert first.did_succeed() and first.did_change()
     running = containers(name)
     assert {s: c["State"]["Status"] for s, c in running.items()} == {
@@ -59,32 +59,32 @@ def test_stack_lifecycle(project, apply):
     }
     assert oct(os.stat(f"{directory}/compose.yaml").st_mode & 0o777) == "0o600"
 
-    second = apply(compose.stack, project_dir=directory, compose=content)
+    second = apply(compose.project, project_dir=directory, compose=content)
     assert second.did_succeed() and not second.will_change and not second.did_change()
 
     # Heal: a stopped service is started again, and only then.
     subprocess.run(["docker", "stop", "-t", "0", running["sidecar"]["Id"]], check=True,
                    capture_output=True)  # fmt: skip
-    healed = apply(compose.stack, project_dir=directory, compose=content)
+    healed = apply(compose.project, project_dir=directory, compose=content)
     assert healed.did_change()
     assert containers(name)["sidecar"]["State"]["Status"] == "running"
-    assert not apply(compose.stack, project_dir=directory, compose=content).did_change()
+    assert not apply(compose.project, project_dir=directory, compose=content).did_change()
 
     # Drift outside compose.yaml (an .env the caller manages) recreates the service.
     with open(f"{directory}/.env", "w") as f:
         f.write("GREETING=bonjour\n")
-    drifted = apply(compose.stack, project_dir=directory)
+    drifted = apply(compose.project, project_dir=directory)
     assert drifted.will_change and drifted.did_change()
     assert "GREETING=bonjour" in containers(name)["app"]["Config"]["Env"]
-    assert not apply(compose.stack, project_dir=directory).did_change()
+    assert not apply(compose.project, project_dir=directory).did_change()
 
-    down = apply(compose.stack, project_dir=directory, present=False)
+    down = apply(compose.project, project_dir=directory, present=False)
     assert down.did_succeed() and down.did_change()
     assert containers(name) == {}
-    assert not apply(compose.stack, project_dir=directory, present=False).did_change()
+    assert not apply(compose.project, project_dir=directory, present=False).did_change()
 
 
 def test_invalid_compose_fails_loudly(project, apply):
     directory, _, _ = project
-    meta = apply(compose.stack, project_dir=directory, compose="services: [not, a, map]\n")
+    meta = apply(compose.project, project_dir=directory, compose="services: [not, a, map]\n")
     assert meta.did_error()

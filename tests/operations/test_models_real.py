@@ -129,7 +129,7 @@ def test_timeout_prints_redacted_container_logs(server, apply, tmp_path, monkeyp
         f"    command: [/bin/sh, -c, 'echo starting api_key={KEY}; echo boom; exec sleep 1000']\n"
     )
     try:
-        assert apply(compose.stack, project_dir=directory, compose=content).did_succeed()
+        assert apply(compose.project, project_dir=directory, compose=content).did_succeed()
         meta = apply(models.servable, url=url, model="absent", service="server",
                      project_dir=directory, api_key_file=key_file, timeout=2,
                      interval=1)  # fmt: skip

@@ -21,7 +21,7 @@ def test_trust_bundle_is_mounted_and_labelled(data, tmp_path):
             in spec["volumes"])
     first = spec["labels"]["llminfra.trust-sha256"]
     assert bundle in gateway_files(stack, "gw-1")
-    # a changed CA changes the compose file, so compose.stack recreates the container
+    # a changed CA changes the compose file, so compose.project recreates the container
     other, _ = self_signed(tmp_path / "b", "other-ca")
     data["gateways"]["gw-1"]["oneapi"]["trust_ca_files"] = [str(other)]
     spec = yaml.safe_load(render_oneapi_compose(make_stack(data), "gw-1").content)

@@ -16,9 +16,9 @@ from llminfra.commands.apt import (
     apt_proxy_conf,
     docker_apt_source,
 )
-from llminfra.model import Mirrors
+from llminfra.model import Mirrors, Stack
 from llminfra.operations import docker
-from llminfra.render.daemon import daemon_config
+from llminfra.render.daemon import render_daemon_json
 
 from ._apt import install
 
@@ -64,15 +64,16 @@ def _text(content: str) -> StringIO:
 
 
 @deploy("Docker engine")
-def docker_engine(mirrors: Mirrors, nvidia: bool = False) -> None:
+def docker_engine(stack: Stack, host_name: str) -> None:
     """
     Install Docker (distribution packages or docker-ce) with Compose v2 and keep daemon.json.
 
-    + mirrors: the stack's mirror settings (install source, apt proxy, registry mirrors)
-    + nvidia: register the ``nvidia`` runtime in daemon.json
+    + stack: the loaded stack (mirrors: install source, apt proxy, registry mirrors)
+    + host_name: the host; a GPU host that wants the toolkit gets the ``nvidia`` runtime
 
     dockerd is restarted only when daemon.json changed.
     """
+    mirrors = stack.mirrors
     if mirrors.apt_proxy:
         files.put(
             name="apt proxy",
@@ -85,8 +86,9 @@ def docker_engine(mirrors: Mirrors, nvidia: bool = False) -> None:
         _docker_ce(mirrors, name, codename)
     else:
         install("Install Docker and Compose v2", _distro_packages(name, codename))
+    daemon_json = render_daemon_json(stack, host_name)
     daemon = docker.daemon_config(
-        name="Docker daemon.json", config=daemon_config(mirrors.registry_mirrors, nvidia)
+        name="Docker daemon.json", content=daemon_json.content, path=daemon_json.path_on_host
     )
     systemd.service(
         name="Restart dockerd (daemon.json changed)",

@@ -56,7 +56,7 @@ def oneapi(stack: Stack, gateway: str) -> None:
     if trust:
         files.put(name="OneAPI extra CA certificates", src=StringIO(trust.content),
                   dest=trust.path_on_host, mode="644", create_remote_dir=True)  # fmt: skip
-    compose.stack(name="OneAPI Compose project", project_dir=oa.data_dir,
+    compose.project(name="OneAPI Compose project", project_dir=oa.data_dir,
                   compose=render_oneapi_compose(stack, gateway).content)  # fmt: skip
     answers(name="OneAPI answers /api/status", url=oneapi_status_url(stack, gateway),
             what="OneAPI /api/status", timeout=ONEAPI_START_TIMEOUT)  # fmt: skip
@@ -72,12 +72,12 @@ def gateway(stack: Stack, gateway: str) -> None:
     + gateway: key of ``stack.gateways``
     """
     gw = stack.gateways[gateway]
-    docker_engine(stack.mirrors)
+    docker_engine(stack, gateway)
     # the engine not chosen is stopped when it is declared (a switch); its data stays
     for engine in ("oneapi", "litellm"):
         other = getattr(gw, engine)
         if engine != gw.engine and other is not None:
-            compose.stack(name=f"{ENGINE_NAME[engine]} Compose project is down "
+            compose.project(name=f"{ENGINE_NAME[engine]} Compose project is down "
                           f"(engine is {gw.engine})",
                           project_dir=other.data_dir, present=False)  # fmt: skip
     if gw.engine == "litellm":

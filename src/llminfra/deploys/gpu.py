@@ -78,7 +78,7 @@ def model_service(stack: Stack, host_name: str, service_name: str) -> None:
         key_file = f"{directory}/api-key"  # read by the readiness probe (via stdin, not argv)
         private.file(name=f"{svc.name}: api key for probes", path=key_file,
                      src=StringIO(f"{stack.secret(api_key)}\n"))  # fmt: skip
-    compose.stack(
+    compose.project(
         name=f"{svc.name}: Compose project",
         project_dir=directory,
         compose=render_service_compose(stack, host_name, svc).content,
@@ -113,7 +113,7 @@ def gpu_host(stack: Stack, host_name: str) -> None:
     check_gpus(settings)
     if settings.wants_toolkit:
         nvidia_toolkit(stack.mirrors)
-    docker_engine(stack.mirrors, nvidia=settings.wants_toolkit)
+    docker_engine(stack, host_name)
     # Before the declared services start: a renamed service's GPUs must be free for it.
     compose.projects_absent(
         name="Model services no longer declared", data_dir=settings.data_dir,

@@ -44,7 +44,7 @@ def litellm(stack: Stack, gateway: str) -> None:
     if trust:
         files.put(name="LiteLLM extra CA certificates", src=StringIO(trust.content),
                   dest=trust.path_on_host, mode="644", create_remote_dir=True)  # fmt: skip
-    compose.stack(name="LiteLLM Compose project", project_dir=ll.data_dir,
+    compose.project(name="LiteLLM Compose project", project_dir=ll.data_dir,
                   compose=render_litellm_compose(stack, gateway).content)  # fmt: skip
     answers(name="LiteLLM answers /health/readiness", url=litellm_ready_url(stack, gateway),
             what="LiteLLM /health/readiness", timeout=LITELLM_START_TIMEOUT)  # fmt: skip

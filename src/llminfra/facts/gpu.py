@@ -1,16 +1,15 @@
-"""Facts about NVIDIA GPUs and the NVIDIA container runtime."""
+"""Facts about NVIDIA GPUs."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from pyinfra.api import FactBase, ShortFactBase
+from pyinfra.api import FactBase
 from pyinfra.api.exceptions import FactProcessError
 from typing_extensions import override
 
 from llminfra.commands.gpu import nvidia_smi_query
-from llminfra.facts.docker import DockerDaemonConfig
 
 
 @dataclass(frozen=True)
@@ -83,20 +82,3 @@ def check_pinning(
             errors.append(f"GPU {index} does not exist (host has {len(indices)}: {have})")
         seen.add(index)
     return errors
-
-
-NVIDIA_RUNTIME = {"nvidia": {"args": [], "path": "nvidia-container-runtime"}}
-
-
-class NvidiaRuntime(ShortFactBase[bool]):
-    """
-    Whether Docker's daemon.json registers the ``nvidia`` runtime (as written by
-    ``nvidia-ctk runtime configure --runtime=docker``).
-    """
-
-    fact = DockerDaemonConfig
-
-    @override
-    def process_data(self, data):
-        runtimes = (data or {}).get("runtimes") or {}
-        return "nvidia" in runtimes

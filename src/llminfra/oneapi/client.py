@@ -381,11 +381,3 @@ def login_for_access(base_url: str, username: str, password: str, *,
         if not data.get("success") or not data.get("data"):
             raise OneAPIAuthError(f"access token generation failed: {data.get('message')}")
         return AdminCredentials(str(data["data"]), user_id)
-
-
-def access_token_by_login(base_url: str, username: str, password: str, *,
-                          flavor: str = fl.ONEAPI, timeout: float = 10.0,
-                          transport: httpx.BaseTransport | None = None) -> str:
-    """The access token of :func:`login_for_access` alone."""
-    return login_for_access(base_url, username, password, flavor=flavor, timeout=timeout,
-                            transport=transport).access_token

@@ -21,7 +21,7 @@ from llminfra.facts.compose import ComposeProject, KitProjects
 
 
 @operation()
-def stack(
+def project(
     project_dir: str,
     compose: str | None = None,
     present: bool = True,
@@ -50,28 +50,28 @@ def stack(
 
         from llminfra.operations import compose
 
-        compose.stack(
-            name="vLLM stack",
+        compose.project(
+            name="vLLM Compose project",
             project_dir="/opt/llminfra/vllm",
             compose=rendered_compose_yaml,
         )
     """
     label = project_name or posixpath.basename(project_dir.rstrip("/"))
     args = (project_dir, compose_command, project_name)
-    project = host.get_fact(
+    found = host.get_fact(
         ComposeProject, project_dir=project_dir, compose_command=compose_command,
         project_name=project_name,
     )  # fmt: skip
 
     if not present:
-        if project and (project["containers"] or project["stamp"]):
+        if found and (found["containers"] or found["stamp"]):
             yield compose_down(*args)
         else:
             host.noop(f"compose project {label} is down")
         return
 
     upload = compose is not None and (
-        project is None or project["file_sha256"] != hashlib.sha256(compose.encode()).hexdigest()
+        found is None or found["file_sha256"] != hashlib.sha256(compose.encode()).hexdigest()
     )
     if upload:
         path = posixpath.join(project_dir, COMPOSE_FILE)
@@ -81,15 +81,15 @@ def stack(
         )
         yield chmod_private(path)
 
-    if upload or project is None or _drifted(project):
+    if upload or found is None or _drifted(found):
         yield compose_up(*args)
     else:
         host.noop(f"compose project {label} is up to date")
 
 
-def _drifted(project) -> bool:
-    running = {c["service"] for c in project["containers"] if c["state"] == "running"}
-    return project["config_sha256"] != project["stamp"] or not set(project["services"]) <= running
+def _drifted(found) -> bool:
+    running = {c["service"] for c in found["containers"] if c["state"] == "running"}
+    return found["config_sha256"] != found["stamp"] or not set(found["services"]) <= running
 
 
 @operation()
@@ -120,5 +120,5 @@ def projects_absent(data_dir: str, keep: list[str], compose_command: str = "dock
     if not stale:
         host.noop(f"no undeclared model service in {data_dir}")
         return
-    for project in stale:
-        yield project_remove(data_dir, project, compose_command)
+    for name in stale:
+        yield project_remove(data_dir, name, compose_command)

@@ -2,43 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from io import StringIO
-from typing import Any
 
 from pyinfra import host
 from pyinfra.api import operation
 from pyinfra.operations import files
 
-from llminfra.facts.docker import DAEMON_JSON, DockerDaemonConfig
-
-
-def render_daemon_json(config: dict[str, Any]) -> str:
-    """Stable text for a daemon.json: sorted keys, two-space indent, final newline."""
-    return json.dumps(config, indent=2, sort_keys=True) + "\n"
-
-
-def merge_config(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
-    """``overlay`` over ``base``, merging nested objects key by key."""
-    merged = dict(base)
-    for key, value in overlay.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = merge_config(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
+from llminfra.commands.docker import DAEMON_JSON
 
 
 @operation()
-def daemon_config(config: dict[str, Any], path: str = DAEMON_JSON, merge: bool = False):
+def daemon_config(content: str, path: str = DAEMON_JSON):
     """
-    Write Docker's ``daemon.json`` from a dict, as sorted, stable JSON.
+    Keep Docker's ``daemon.json`` holding exactly ``content``.
 
-    + config: the daemon settings, e.g. ``{"log-driver": "local"}``
+    + content: the whole file, e.g. ``llminfra.render.render_daemon_json(stack, host).content``
+      (the same text ``llminfra render`` writes)
     + path: file to write
-    + merge: keep keys already in the file that ``config`` does not set (e.g. the
-      ``runtimes.nvidia`` entry written by ``nvidia-ctk``); ``False`` makes ``config`` the
-      whole file
 
     Restart dockerd only when this op changed the file, with pyinfra's ``_if``:
 
@@ -51,7 +31,7 @@ def daemon_config(config: dict[str, Any], path: str = DAEMON_JSON, merge: bool =
 
         daemon = docker.daemon_config(
             name="Configure dockerd",
-            config={"log-driver": "local", "runtimes": NVIDIA_RUNTIME},
+            content='{\\n  "log-driver": "local"\\n}\\n',
         )
         systemd.service(
             name="Restart dockerd",
@@ -60,10 +40,7 @@ def daemon_config(config: dict[str, Any], path: str = DAEMON_JSON, merge: bool =
             _if=daemon.did_change,
         )
     """
-    if merge:
-        config = merge_config(host.get_fact(DockerDaemonConfig, path=path) or {}, config)
-    content = StringIO(render_daemon_json(config))
-    commands = list(files.put._inner(src=content, dest=path, mode="644"))
+    commands = list(files.put._inner(src=StringIO(content), dest=path, mode="644"))
     if commands:
         yield from commands
     else:

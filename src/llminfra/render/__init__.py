@@ -13,7 +13,7 @@ from .compose_oneapi import (
 from .compose_service import (
     project_dir, render_service_compose, render_service_secrets, service_view,
 )
-from .daemon import daemon_config, render_daemon_json
+from .daemon import render_daemon_json
 from .files import RenderError, RenderedFile
 from .nginx_gateway import gateway_view, render_gateway_nginx
 from .nginx_relay import relay_view, render_relay_nginx
@@ -21,7 +21,7 @@ from .tls import CertPaths, cert_paths
 from .tunnel_unit import render_known_hosts, render_tunnel_unit, tunnel_view
 
 __all__ = [
-    "CertPaths", "RenderError", "RenderedFile", "cert_paths", "daemon_config", "engine_files",
+    "CertPaths", "RenderError", "RenderedFile", "cert_paths", "engine_files",
     "gateway_files", "gateway_view", "gpu_files", "litellm_view", "oneapi_view", "project_dir",
     "relay_files", "relay_view", "render_all", "render_daemon_json", "render_gateway_nginx",
     "render_known_hosts", "render_litellm_compose", "render_litellm_secrets",

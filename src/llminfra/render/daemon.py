@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 
+from llminfra.commands.docker import DAEMON_JSON
 from llminfra.model import Stack
 
 from .compose_service import LOG_MAX_FILE, LOG_MAX_SIZE
 from .files import RenderedFile
 
-DAEMON_JSON = "/etc/docker/daemon.json"
 
-
-def daemon_config(registry_mirrors: list[str], nvidia: bool) -> dict:
+def daemon_settings(registry_mirrors: list[str], nvidia: bool) -> dict:
     config: dict = {
         "log-driver": "json-file",
         "log-opts": {"max-file": LOG_MAX_FILE, "max-size": LOG_MAX_SIZE},
@@ -27,6 +26,7 @@ def daemon_config(registry_mirrors: list[str], nvidia: bool) -> dict:
 
 
 def render_daemon_json(stack: Stack, host_name: str) -> RenderedFile:
+    """The one daemon.json text: ``llminfra render`` writes it, the deploy uploads it."""
     gpu = stack.gpu_hosts.get(host_name)
-    config = daemon_config(stack.mirrors.registry_mirrors, bool(gpu and gpu.wants_toolkit))
+    config = daemon_settings(stack.mirrors.registry_mirrors, bool(gpu and gpu.wants_toolkit))
     return RenderedFile(DAEMON_JSON, json.dumps(config, indent=2, sort_keys=True) + "\n")
