@@ -67,7 +67,7 @@ def gateway_teardown(stack: Stack, gateway: str, purge: bool = False) -> None:
         if settings is None:
             continue
         data_dirs.append(settings.data_dir)
-        compose.stack(name=f"{ENGINE_NAME[engine]} Compose project down",
+        compose.project(name=f"{ENGINE_NAME[engine]} Compose project down",
                       project_dir=settings.data_dir, present=False)  # fmt: skip
         for path in host.get_fact(FindFiles, path=settings.data_dir, fname="*secrets.env",
                                   maxdepth=1):  # fmt: skip
