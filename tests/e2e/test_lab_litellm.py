@@ -71,7 +71,8 @@ def client(gateway, key: str):
 
 def raw(gateway, path: str, key: str | None = None, method: str = "GET") -> httpx.Response:
     origin, tls = gateway
-    headers = {"Authorization": f"Bearer {key}"} if key is not None else {}
+    # "" is a bearer with no token at all (the header's value is the bare scheme)
+    headers = {} if key is None else {"Authorization": f"Bearer {key}".strip()}
     body = {"model": "smollm2:135m", "messages": STREAM_PROMPT, "max_tokens": 4}
     with httpx.Client(verify=tls, timeout=60, trust_env=False) as http:
         if method == "POST":
