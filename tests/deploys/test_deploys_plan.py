@@ -24,7 +24,8 @@ SECRETS = ["GPU1_VLLM_KEY", "ONEAPI_SESSION_SECRET", "ONEAPI_ROOT_ACCESS_TOKEN",
            "ONEAPI_ROOT_PASSWORD", "RELAY_SHARED_SECRET", "OPENAI_API_KEY", "ANTHROPIC_API_KEY",
            "GEMINI_API_KEY"]  # fmt: skip
 TRIXIE = '/etc/os-release\nID=debian\nVERSION_ID="13"\nVERSION_CODENAME=trixie\n---'
-LINUX = {"uname -s": "Linux", "command -v useradd": "/usr/sbin/useradd"}
+LINUX = {"uname -s": "Linux", "command -v useradd": "/usr/sbin/useradd",
+         "printf 'uid": ["uid 0", "systemd yes", "sudo root", "apt yes", "os debian trixie"]}
 TWO_H200 = Path(__file__).parents[1] / "facts/data/nvidia-smi/h200-x2/nvidia-smi-query.csv"
 
 
@@ -54,7 +55,7 @@ def prepare(deploy, stack, host_name, responses):
 
 
 def test_gpu_host_plan(stack):
-    responses = {"-release": TRIXIE, "nvidia-smi": TWO_H200.read_text().splitlines(),
+    responses = {**LINUX, "-release": TRIXIE, "nvidia-smi": TWO_H200.read_text().splitlines(),
                  "dpkg --print-architecture": "amd64"}  # fmt: skip
     names = prepare(gpu_host, stack, "gpu-1", responses)
     assert "GPU host | NVIDIA container toolkit | Install nvidia-container-toolkit" in names
@@ -72,11 +73,11 @@ def test_gpu_host_plan(stack):
 def test_pinned_gpu_missing_stops_the_host(stack):
     one_gpu = TWO_H200.read_text().splitlines()[:1]
     with pytest.raises(DeployError, match="GPU 1 does not exist"):
-        prepare(gpu_host, stack, "gpu-1", {"-release": TRIXIE, "nvidia-smi": one_gpu})
+        prepare(gpu_host, stack, "gpu-1", {**LINUX, "-release": TRIXIE, "nvidia-smi": one_gpu})
 
 
 def test_tunnels_on_both_ends(stack):
-    gateway = prepare(tunnels, stack, "gw-1", {"-release": TRIXIE, **LINUX})
+    gateway = prepare(tunnels, stack, "gw-1", {**LINUX, "-release": TRIXIE})
     assert "Tunnels | Tunnel private key" in gateway
     assert "Tunnels | Pin gpu-2 host key" in gateway
     assert any(name.startswith("Tunnels | Restart llminfra-tunnel-gpu-2-") for name in gateway)

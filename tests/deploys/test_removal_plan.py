@@ -24,7 +24,7 @@ def test_gpu_teardown_removes_services_and_tunnel_login_keeps_data(stack):  # no
 
 def test_gateway_teardown_order(stack):  # noqa: F811
     found = {"find /opt/llminfra/oneapi": "/opt/llminfra/oneapi/secrets.env"}
-    names = prepare(gateway_teardown, stack, "gw-1", {"-release": TRIXIE, **LINUX, **found})
+    names = prepare(gateway_teardown, stack, "gw-1", {**LINUX, "-release": TRIXIE, **found})
     order = ["Teardown gateway | Tunnel units", "Teardown gateway | autossh user",
              "Teardown gateway | OneAPI Compose project down",
              "Teardown gateway | Remove OneAPI secrets.env",

@@ -21,7 +21,9 @@ SECRETS = ["GPU1_VLLM_KEY", "ONEAPI_SESSION_SECRET", "ONEAPI_ROOT_ACCESS_TOKEN",
            "GEMINI_API_KEY"]  # fmt: skip
 TRIXIE = '/etc/os-release\nID=debian\nVERSION_ID="13"\nVERSION_CODENAME=trixie\n---'
 TWO_H200 = ROOT / "tests/facts/data/nvidia-smi/h200-x2/nvidia-smi-query.csv"
-BASE = {"-release": TRIXIE, "uname -s": "Linux", "command -v useradd": "/usr/sbin/useradd",
+# the preflight probe reads /etc/os-release too: its answer must come first
+PREFLIGHT = ["uid 0", "systemd yes", "sudo root", "apt yes", "os debian trixie"]
+BASE = {"printf 'uid": PREFLIGHT, "-release": TRIXIE, "uname -s": "Linux", "command -v useradd": "/usr/sbin/useradd",
         "dpkg --print-architecture": "amd64"}  # fmt: skip
 
 
@@ -96,9 +98,11 @@ def test_gateway_order(stack_file):
         "Tunnels | Restart llminfra-tunnel-gpu-2-ollama",
         "Tunnels | llminfra-tunnel-gpu-2-ollama answers inside OneAPI",
         "OneAPI channels | Channels and tokens",
+        "Retired tunnels | Tunnel units no longer declared",
     ]
     assert [n for n in ops if n in order] == order
-    assert ops[-1] == "OneAPI channels | Channels and tokens"
+    # tunnels no longer declared go last, once the channels moved off them
+    assert ops[-1] == "Retired tunnels | Tunnel units no longer declared"
 
 
 def test_relay(stack_file):
@@ -126,4 +130,5 @@ def test_whole_platform_orders_roles(stack_file):
     assert all(not n.startswith(("Gateway", "Tunnels", "OneAPI")) for n in ops[:first_barrier])
     assert all(not n.startswith(("GPU host", "Relay")) for n in ops[first_barrier:])
     assert "Tunnel endpoint | Authorize gw-1's tunnel key" in ops[first_barrier:second_barrier]
-    assert all(n.startswith(("Tunnels", "OneAPI channels")) for n in ops[second_barrier + 1:])
+    assert all(n.startswith(("Tunnels", "OneAPI channels", "Retired tunnels"))
+               for n in ops[second_barrier + 1:])

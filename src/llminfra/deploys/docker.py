@@ -32,8 +32,13 @@ def _distro() -> tuple[str, str]:
     return name, (info.get("release_meta") or {}).get("VERSION_CODENAME", "")
 
 
+def compose_package(name: str, codename: str) -> str | None:
+    """The distribution's Compose v2 package, None when its archive has none."""
+    return DISTRO_COMPOSE.get((name, codename)) or DISTRO_COMPOSE.get((name, None))
+
+
 def _distro_packages(name: str, codename: str) -> list[str]:
-    compose = DISTRO_COMPOSE.get((name, codename)) or DISTRO_COMPOSE.get((name, None))
+    compose = compose_package(name, codename)
     if compose is None:
         raise DeployError(
             f"{host.name}: {name} {codename} ships no Compose v2 package: "

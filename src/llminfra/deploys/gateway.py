@@ -27,6 +27,7 @@ from ._tls import ip_literals
 from .docker import docker_engine
 from .litellm import litellm
 from .nginx import nginx_site
+from .preflight import preflight
 
 ONEAPI_SERVICE = "oneapi"  # the service name in templates/compose/oneapi.yaml.j2
 ENGINE_SERVICE = {"oneapi": ONEAPI_SERVICE, "litellm": LITELLM_SERVICE}
@@ -72,6 +73,7 @@ def gateway(stack: Stack, gateway: str) -> None:
     + gateway: key of ``stack.gateways``
     """
     gw = stack.gateways[gateway]
+    preflight(stack, gateway)
     docker_engine(stack, gateway)
     # the engine not chosen is stopped when it is declared (a switch); its data stays
     for engine in ("oneapi", "litellm"):

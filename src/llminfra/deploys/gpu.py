@@ -15,10 +15,14 @@ from llminfra.commands.net import reach
 from llminfra.facts.gpu import NvidiaGpus, check_pinning
 from llminfra.model import GpuHost, Mirrors, Stack
 from llminfra.operations import compose, models, ollama, private
-from llminfra.render import project_dir, render_service_compose, render_service_secrets
+from llminfra.operations.docker import image
+from llminfra.render import (
+    project_dir, render_service_compose, render_service_secrets, service_view,
+)
 
 from ._apt import install
 from .docker import docker_engine
+from .preflight import preflight
 
 
 def check_gpus(settings: GpuHost) -> None:
@@ -78,6 +82,8 @@ def model_service(stack: Stack, host_name: str, service_name: str) -> None:
         key_file = f"{directory}/api-key"  # read by the readiness probe (via stdin, not argv)
         private.file(name=f"{svc.name}: api key for probes", path=key_file,
                      src=StringIO(f"{stack.secret(api_key)}\n"))  # fmt: skip
+    image(name=f"{svc.name}: image", image=service_view(stack, host_name, svc).image,
+          user_of=svc.name)  # fmt: skip
     compose.project(
         name=f"{svc.name}: Compose project",
         project_dir=directory,
@@ -110,6 +116,7 @@ def gpu_host(stack: Stack, host_name: str) -> None:
     + host_name: key of ``stack.gpu_hosts``
     """
     settings = stack.gpu_hosts[host_name]
+    preflight(stack, host_name)
     check_gpus(settings)
     if settings.wants_toolkit:
         nvidia_toolkit(stack.mirrors)

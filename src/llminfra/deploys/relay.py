@@ -9,6 +9,7 @@ from llminfra.render import relay_view, render_relay_nginx
 
 from ._tls import ip_literals
 from .nginx import nginx_site
+from .preflight import preflight
 
 
 @deploy("Relay")
@@ -21,6 +22,7 @@ def relay(stack: Stack, relay_name: str) -> None:
     + relay_name: key of ``stack.relays``
     """
     settings = stack.relays[relay_name]
+    preflight(stack, relay_name, docker=False)
     view = relay_view(stack, relay_name)
     nginx_site(
         render_relay_nginx(stack, relay_name), settings.tls,

@@ -26,6 +26,7 @@ from llminfra.render.tls import TLS_DIR
 from llminfra.render.tunnel_unit import TUNNEL_DIR, TUNNEL_USER
 
 from .gateway import ENGINE_NAME
+from .preflight import preflight
 from .tunnels import tunnel_public_key
 
 
@@ -119,6 +120,7 @@ def teardown(stack: Stack, name: str, purge: bool = False) -> None:
     """What the kit made on host ``name``: gateways first (their tunnels hold sessions on the
     GPU hosts), then GPU hosts and relays."""
     role = stack.role(name)
+    preflight(stack, name, docker=False)
     if role == "gateway":
         gateway_teardown(stack, name, purge)
     barrier(name="Barrier: gateways torn down", reached="no tunnel or channel points onward")

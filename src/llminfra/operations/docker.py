@@ -8,7 +8,10 @@ from pyinfra import host
 from pyinfra.api import operation
 from pyinfra.operations import files
 
-from llminfra.commands.docker import DAEMON_JSON
+from llminfra.commands.docker import DAEMON_JSON, image_pull
+from llminfra.facts.docker import DockerImage
+
+from .progress import Watched
 
 
 @operation()
@@ -45,3 +48,25 @@ def daemon_config(content: str, path: str = DAEMON_JSON):
         yield from commands
     else:
         host.noop(f"{path} is up to date")
+
+
+@operation()
+def image(image: str, user_of: str = ""):
+    """
+    Pull ``image`` unless the engine has it, saying so while it downloads (model server
+    images are gigabytes: ``compose up`` would pull them silently).
+
+    + image: the image reference, as the compose file names it
+    + user_of: who needs it, named in the progress lines (e.g. the service)
+
+    **Examples:**
+
+    .. code:: python
+
+        docker.image(name="vLLM image", image="vllm/vllm-openai:v0.6.3", user_of="qwen")
+    """
+    if host.get_fact(DockerImage, image=image):
+        host.noop(f"image {image} is present")
+        return
+    for_whom = f" for {user_of}" if user_of else ""
+    yield Watched(image_pull(image), f"pulling image {image}{for_whom}")

@@ -12,6 +12,8 @@ from pyinfra.api import operation
 from llminfra.commands.http import status_probe, wait_command
 from llminfra.facts.http import HttpStatus
 
+from .progress import Watched
+
 
 def answered(status: str | None, statuses: tuple[str, ...] | None) -> bool:
     """``statuses`` None: any HTTP answer counts (e.g. a 401 from a keyed model server)."""
@@ -36,4 +38,5 @@ def answers(url: str, what: str, project_dir: str | None = None, service: str | 
     if answered(status, statuses):
         host.noop(f"{what} answers ({status})")
         return
-    yield wait_command(status_probe(url, project_dir, service), what, timeout, statuses)
+    yield Watched(wait_command(status_probe(url, project_dir, service), what, timeout, statuses),
+                  f"waiting for {what} to answer", timeout)

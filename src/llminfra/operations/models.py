@@ -9,6 +9,8 @@ from llminfra.commands.compose import compose_logs
 from llminfra.commands.models import PROBES, model_wait
 from llminfra.facts.models import ModelEndpoint, is_servable
 
+from .progress import Watched
+
 
 @operation()
 def servable(
@@ -68,4 +70,6 @@ def servable(
     logs = None
     if project_dir is not None:
         logs = compose_logs(project_dir, service, 30, compose_command)
-    yield model_wait(url, model, service, timeout, logs, api_key_file, interval, probe, health)
+    wait = model_wait(url, model, service, timeout, logs, api_key_file, interval, probe, health)
+    yield Watched(wait, f"waiting for {service} to serve {model} (loading; a first start also "
+                  "downloads the weights)", timeout)

@@ -8,6 +8,8 @@ from pyinfra.api import operation
 from llminfra.commands.ollama import ollama_pull
 from llminfra.facts.ollama import OllamaModels, canonical_model
 
+from .progress import Watched
+
 
 @operation()
 def models(
@@ -48,4 +50,5 @@ def models(
         host.noop(f"ollama models {', '.join(models)} are present in {service}")
         return
     for model in missing:
-        yield ollama_pull(project_dir, service, model, compose_command, project_name)
+        yield Watched(ollama_pull(project_dir, service, model, compose_command, project_name),
+                      f"pulling model {model} into {service}")
