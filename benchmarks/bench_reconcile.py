@@ -16,6 +16,7 @@ from llminfra.oneapi.desired import DesiredChannel, DesiredState, DesiredToken
 from llminfra_lab.oneapi_emulator import Emulator
 from llminfra.oneapi.localstate import LocalState
 from llminfra.oneapi.reconcile import apply, plan
+from llminfra.oneapi.registry import Fingerprints
 
 ACCESS = "0123456789abcdef0123456789abcdef"
 
@@ -34,6 +35,7 @@ def run(n: int) -> list[str]:
             Emulator(f"{tmp}/one-api.json", env={"INITIAL_ROOT_ACCESS_TOKEN": ACCESS}) as emu, \
             OneAPIClient(emu.url, ACCESS) as client:
         local = LocalState(f"{tmp}/state")
+        fps = Fingerprints(ACCESS)
         want = desired(n)
         for label, state in (("first apply", want), ("no-change", want),
                              ("one priority changed", dataclasses.replace(
@@ -41,8 +43,8 @@ def run(n: int) -> list[str]:
                                                  *want.channels[1:])))):
             before_all, before_w = len(emu.requests), len(emu.writes())
             start = time.perf_counter()
-            p = plan(client, state, local)
-            apply(client, p, local)
+            p = plan(client, state, fps)
+            apply(client, p, local, fps)
             took = time.perf_counter() - start
             rows.append(f"{n:>8} {label:<22} {took:>8.2f} {len(emu.requests) - before_all:>9} "
                         f"{len(emu.writes()) - before_w:>7}")

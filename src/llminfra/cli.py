@@ -264,16 +264,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="up: the gateway engine the lab inventory chooses (default: oneapi)")
     lab.set_defaults(func=cmd_lab)
 
+    from .oneapi.cliargs import add_channel_arguments
+
     ch = sub.add_parser("channels", help="plan or apply OneAPI channels and tokens")
     ch.add_argument("action", choices=["plan", "apply"])
     with_inventory(ch)
-    ch.add_argument("--gateway", help="only this gateway")
-    ch.add_argument("--prune", action="store_true",
-                    help="delete managed channels/tokens no longer declared")
-    ch.add_argument("--admin-url", help="talk to this admin URL directly instead of through "
-                    "an SSH tunnel to the gateway (e.g. a local emulator)")
-    ch.add_argument("--detailed-exitcode", action="store_true",
-                    help="plan: exit 3 when changes are pending")
+    add_channel_arguments(ch)
     ch.set_defaults(func=cmd_channels)
 
     cl = sub.add_parser("clients", help="base URL and key(s) ready to paste: openai SDK, curl, "

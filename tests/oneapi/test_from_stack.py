@@ -10,11 +10,13 @@ import yaml
 
 from llminfra.cli import main
 from llminfra.model import load_stack
-from llminfra.oneapi.cli import reconcile_gateway
+from llminfra.oneapi.cli import Options, reconcile_gateway
 from llminfra.oneapi.from_stack import NO_KEY, desired_state
 
 from .conftest import ACCESS
 
+APPLY = Options(apply=True, test="none")  # the example's hosts do not exist: nothing to test
+PRUNE = Options(apply=True, test="none", prune=True)
 PROD = Path(__file__).resolve().parents[2] / "inventory" / "prod.yml"
 SECRETS = {
     "GPU1_VLLM_KEY": "vllm-key-value", "ONEAPI_SESSION_SECRET": "session-value",
@@ -54,7 +56,7 @@ def test_desired_state_from_prod_example(stack_file):
 def test_cli_apply_then_plan_is_empty(stack_file, emu, capsys):
     stack = load_stack(stack_file)
     out = io.StringIO()
-    assert reconcile_gateway(stack, "gw-1", do_apply=True, prune=False, admin_url=emu.url, out=out)
+    assert reconcile_gateway(stack, "gw-1", APPLY, admin_url=emu.url, out=out) == 0
     text = out.getvalue()
     for secret in SECRETS.values():
         assert secret not in text
@@ -82,13 +84,13 @@ def test_wrong_gateway_token_is_one_clear_error(stack_file, emu, capsys):
 
 def test_changed_inventory_is_a_minimal_write(stack_file, emu):
     stack = load_stack(stack_file)
-    reconcile_gateway(stack, "gw-1", do_apply=True, prune=False, admin_url=emu.url,
+    reconcile_gateway(stack, "gw-1", APPLY, admin_url=emu.url,
                       out=io.StringIO())
     data = yaml.safe_load(stack_file.read_text())
     data["gpu_hosts"]["gpu-1"]["services"][0]["channel"]["priority"] = 20
     stack_file.write_text(yaml.safe_dump(data))
     before = len(emu.writes())
-    reconcile_gateway(load_stack(stack_file), "gw-1", do_apply=True, prune=False,
+    reconcile_gateway(load_stack(stack_file), "gw-1", APPLY,
                       admin_url=emu.url, out=io.StringIO())
     assert [w[:2] for w in emu.writes()[before:]] == [("PUT", "/api/channel/")]
 
@@ -99,16 +101,81 @@ def test_removing_a_tunnelled_service_writes_only_its_channel(stack_file, emu):
         {"kind": "openai", "name": f"s{i}", "image": "x:1", "port": 9000 + i, "gpus": "cpu",
          "models": [f"m{i}"]} for i in range(4)]
     stack_file.write_text(yaml.safe_dump(data))
-    reconcile_gateway(load_stack(stack_file), "gw-1", do_apply=True, prune=False,
+    reconcile_gateway(load_stack(stack_file), "gw-1", APPLY,
                       admin_url=emu.url, out=io.StringIO())
     ids = {c["name"]: c["id"] for c in emu.store.table("channels")}
     del data["gpu_hosts"]["gpu-2"]["services"][1]  # s0: others keep their tunnel ports
     stack_file.write_text(yaml.safe_dump(data))
     before = len(emu.writes())
-    reconcile_gateway(load_stack(stack_file), "gw-1", do_apply=True, prune=False,
+    reconcile_gateway(load_stack(stack_file), "gw-1", APPLY,
                       admin_url=emu.url, out=io.StringIO())
     assert emu.writes()[before:] == []  # without --prune: reported as orphan, nothing written
-    reconcile_gateway(load_stack(stack_file), "gw-1", do_apply=True, prune=True,
+    reconcile_gateway(load_stack(stack_file), "gw-1", PRUNE,
                       admin_url=emu.url, out=io.StringIO())
     assert [w[:2] for w in emu.writes()[before:]] == [
-        ("DELETE", f"/api/channel/{ids['lmi/gpu-2/s0']}")]
+        ("DELETE", f"/api/channel/{ids['lmi/gpu-2/s0']}"),
+        ("PUT", "/api/option/")]  # the registry forgets it
+
+
+def channels(stack_file, emu, *args):
+    return main(["channels", *args, str(stack_file), "--admin-url", emu.url])
+
+
+def list_reads(emu):
+    """The reads a plan makes (applies search by an object's own name after a create)."""
+    return [r for r in emu.requests if r[0] == "GET" and (
+        r[1].startswith(("/api/channel/?", "/api/token/?", "/api/option/"))
+        or r[1].endswith("search?keyword=lmi%2F"))]
+
+
+def test_saved_plan_is_applied_without_planning_again(stack_file, emu, capsys):
+    assert channels(stack_file, emu, "plan", "--save", "--detailed-exitcode") == 3
+    assert "create" in capsys.readouterr().out
+    emu.clear_log()
+    assert channels(stack_file, emu, "apply", "--saved", "--test", "none") == 0
+    assert list_reads(emu) == [] and len(emu.writes()) > 5  # one plan per deploy
+    assert channels(stack_file, emu, "apply", "--saved", "--test", "none") == 1
+    assert "no saved plan" in capsys.readouterr().err
+    assert channels(stack_file, emu, "plan", "--detailed-exitcode") == 0
+
+
+def test_saved_plan_refused_after_the_inventory_changed(stack_file, emu, capsys):
+    assert channels(stack_file, emu, "plan", "--save", "--detailed-exitcode") == 3
+    data = yaml.safe_load(stack_file.read_text())
+    data["gpu_hosts"]["gpu-1"]["services"][0]["channel"]["priority"] = 20
+    stack_file.write_text(yaml.safe_dump(data))
+    emu.clear_log()
+    assert channels(stack_file, emu, "apply", "--saved") == 1
+    assert "inventory changed" in capsys.readouterr().err and emu.writes() == []
+
+
+def test_exit_codes(stack_file, emu, api, capsys):
+    data = yaml.safe_load(stack_file.read_text())
+    del data["gpu_hosts"]["gpu-2"]  # keep channels whose tests fail fast
+    data["gpu_hosts"]["gpu-1"]["address"] = "127.0.0.1"
+    for i, svc in enumerate(data["gpu_hosts"]["gpu-1"]["services"]):
+        svc["bind"], svc["port"] = "127.0.0.1", 9 + 10 * i  # nothing listens there
+    data["tokens"] = [t for t in data["tokens"] if not t.get("models")]
+    stack_file.write_text(yaml.safe_dump(data))
+    emu.set_faults("fail_write=8")  # 1 registry, 2-6 root's logins and password, 7.. creates
+    assert channels(stack_file, emu, "apply") == 1  # a write failed
+    emu.set_faults("")
+    assert channels(stack_file, emu, "plan", "--detailed-exitcode") == 3  # pending
+    assert channels(stack_file, emu, "plan") == 0  # without --detailed-exitcode
+    assert channels(stack_file, emu, "apply") == 4  # written; the changed channels fail
+    out = capsys.readouterr().out
+    assert "lmi/gpu-1/qwen" in out and "FAIL" in out and "skipped" in out  # billed: skipped
+    assert channels(stack_file, emu, "apply", "--test", "none") == 0
+    assert channels(stack_file, emu, "plan", "--detailed-exitcode") == 0
+    api.post("/api/channel/", json={"name": "lmi/claude", "key": "twin", "models": "x"})
+    assert channels(stack_file, emu, "plan", "--detailed-exitcode") == 5  # a conflict
+    assert channels(stack_file, emu, "apply") == 5
+    assert "lmi/claude" in capsys.readouterr().out
+
+
+def test_exit_codes_are_documented_in_the_readme():
+    from llminfra.oneapi.cliargs import EXIT_CODES
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for code, meaning in EXIT_CODES.items():
+        assert f"| {code} | {meaning} |" in readme

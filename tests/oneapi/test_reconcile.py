@@ -10,10 +10,12 @@ from llminfra.oneapi.desired import DesiredChannel, DesiredState, DesiredToken
 from llminfra.oneapi.errors import OneAPIAuthError, OneAPIInconsistentRead, OneAPIUnreachable
 from llminfra.oneapi.localstate import LocalState
 from llminfra.oneapi.reconcile import ApplyError, apply, plan
+from llminfra.oneapi.registry import OPTION_KEY, Fingerprints, Registry
 
 from .conftest import ACCESS
 
 KEYS = ("upstream-secret-alpha-111", "upstream-secret-beta-222")
+FPS = Fingerprints(ACCESS)
 
 
 @pytest.fixture
@@ -46,7 +48,7 @@ def unmanaged(api):
 
 
 def converge(client, desired, local, **kw):
-    return apply(client, plan(client, desired, local, **kw), local)
+    return apply(client, plan(client, desired, FPS, **kw), local, FPS)
 
 
 def server(emu, table, prefix="lmi/"):
@@ -54,15 +56,29 @@ def server(emu, table, prefix="lmi/"):
         return {r["name"]: dict(r) for r in emu.store.table(table) if r["name"].startswith(prefix)}
 
 
+def rows(emu, table, name):
+    with emu.store.lock:
+        return [dict(r) for r in emu.store.table(table) if r["name"] == name]
+
+
 def non_get(emu):
     return [r for r in emu.requests if r[0] != "GET"]
 
 
+def object_writes(emu):
+    return [r[:2] for r in emu.writes() if not r[1].startswith("/api/option/")]
+
+
+def registry(emu):
+    return Registry.decode(emu.store.option(OPTION_KEY))
+
+
 def test_apply_on_empty_gateway_creates_everything(emu, client, local, desired, unmanaged):
-    p = plan(client, desired, local)
+    p = plan(client, desired, FPS)
     assert [(a.kind, a.op) for a in p.writes] == [("channel", "create")] * 2 + [
         ("token", "create")] * 2
-    result = apply(client, p, local)
+    emu.clear_log()
+    result = apply(client, p, local, FPS)
     ch = server(emu, "channels")
     assert ch["lmi/vllm-a"]["key"] == KEYS[0] and ch["lmi/vllm-a"]["type"] == 50
     assert ch["lmi/vllm-a"]["model_mapping"] == '{"pub-a": "real-a"}'
@@ -75,8 +91,15 @@ def test_apply_on_empty_gateway_creates_everything(emu, client, local, desired, 
     secrets = local.read_secrets()
     assert secrets == {"LMI_TOKEN_WEB": "sk-" + tok["lmi/web"]["key"],
                        "LMI_TOKEN_BATCH": "sk-" + tok["lmi/batch"]["key"]}
-    for path in (local.secrets_path, local.state_path, result.backup):
+    for path in (local.secrets_path, result.backup):
         assert os.stat(path).st_mode & 0o777 == 0o600
+    # the registry: names go in before the creates, owned ids after; nothing pending at the end
+    assert [w[:2] for w in emu.writes()][0] == ("PUT", "/api/option/")
+    assert [w[:2] for w in emu.writes()][-1] == ("PUT", "/api/option/")
+    reg = registry(emu)
+    assert set(reg.channels) == {c["id"] for c in ch.values()} and not reg.pending
+    assert set(reg.tokens) == {t["id"] for t in tok.values()}
+    assert KEYS[0] not in emu.store.option(OPTION_KEY)
     # the relay really works with the captured token
     r = httpx.post(emu.url + "/v1/chat/completions", json={"model": "pub-a", "messages": [
         {"role": "user", "content": "x"}]}, headers={"Authorization": "Bearer " +
@@ -87,9 +110,9 @@ def test_apply_on_empty_gateway_creates_everything(emu, client, local, desired, 
 def test_second_apply_plans_nothing_and_sends_zero_writes(emu, client, local, desired):
     converge(client, desired, local)
     emu.clear_log()
-    p = plan(client, desired, local)
+    p = plan(client, desired, FPS)
     assert p.is_empty and "4 unchanged" in p.summary()
-    result = apply(client, p, local)
+    result = apply(client, p, local, FPS)
     assert non_get(emu) == [] and result.backup is None
 
 
@@ -105,24 +128,23 @@ def test_changed_desired_state_sends_exactly_the_minimal_writes(emu, client, loc
     toks[1] = dataclasses.replace(toks[1], remain_quota=5000)
     changed = DesiredState(chans, toks)
     emu.clear_log()
-    p = plan(client, changed, local)
+    p = plan(client, changed, FPS)
     assert [(a.name, [c.field for c in a.changes]) for a in p.writes] == [
         ("lmi/vllm-a", ["priority"]), ("lmi/batch", ["remain_quota"])]
-    apply(client, p, local)
+    apply(client, p, local, FPS)
     assert [(m, path) for m, path, _ in non_get(emu)] == [("PUT", "/api/channel/"),
                                                           ("PUT", "/api/token/")]
     ch, tok = server(emu, "channels")["lmi/vllm-a"], server(emu, "tokens")["lmi/batch"]
     assert ch["priority"] == 9 and ch["used_quota"] == 777 and ch["key"] == KEYS[0]
     assert tok["remain_quota"] == 4900 and tok["expired_time"] == -1  # budget minus used
-    emu.clear_log()
-    assert plan(client, changed, local).is_empty
+    assert plan(client, changed, FPS).is_empty
 
 
 def test_key_drift_detected_by_fingerprint_and_never_printed(emu, client, local, desired):
     converge(client, desired, local)
     rotated = DesiredState([dataclasses.replace(desired.channels[0], key="new-secret-value-9")]
                            + list(desired.channels[1:]), desired.tokens)
-    p = plan(client, rotated, local)
+    p = plan(client, rotated, FPS)
     text = p.render_table()
     assert [(a.name, [c.field for c in a.changes]) for a in p.writes] == [
         ("lmi/vllm-a", ["key"])]
@@ -130,20 +152,28 @@ def test_key_drift_detected_by_fingerprint_and_never_printed(emu, client, local,
     for secret in (*KEYS, "new-secret-value-9", *(t["key"] for t in tokens.values())):
         assert secret not in text
     assert "******" in text
-    apply(client, p, local)
+    apply(client, p, local, FPS)
     assert server(emu, "channels")["lmi/vllm-a"]["key"] == "new-secret-value-9"
-    assert plan(client, rotated, local).is_empty
+    assert plan(client, rotated, FPS).is_empty
 
 
-def test_lost_fingerprint_state_resends_key_once_then_converges(emu, client, tmp_path,
-                                                                desired, local):
+def test_fresh_clone_plans_empty_and_still_sees_a_changed_key(emu, client, tmp_path, desired,
+                                                              local):
     converge(client, desired, local)
-    fresh = LocalState(str(tmp_path / "fresh"))
-    p = plan(client, desired, fresh)
-    assert {c.field for a in p.writes for c in a.changes} == {"key"}
-    apply(client, p, fresh)
-    assert plan(client, desired, fresh).is_empty
-    assert fresh.read_secrets() == local.read_secrets()  # captured from the listing
+    emu.clear_log()
+    fresh = LocalState(str(tmp_path / "another-machine"))  # no local state at all
+    p = plan(client, desired, Fingerprints(ACCESS))
+    assert p.is_empty and not p.conflicts
+    rotated = DesiredState([desired.channels[0], dataclasses.replace(desired.channels[1],
+                                                                      key="rotated-key-42")],
+                           desired.tokens)
+    p = plan(client, rotated, Fingerprints(ACCESS))
+    assert [(a.name, [(c.field, c.note) for c in a.changes]) for a in p.writes] == [
+        ("lmi/openai", [("key", "changed")])]
+    apply(client, p, fresh, FPS)
+    assert object_writes(emu) == [("PUT", "/api/channel/")]
+    assert fresh.read_secrets() == {}  # apply captured nothing new; a plan run captures
+    assert plan(client, rotated, FPS).is_empty
 
 
 def test_prune_deletes_only_managed_and_only_when_asked(emu, client, local, desired,
@@ -151,50 +181,99 @@ def test_prune_deletes_only_managed_and_only_when_asked(emu, client, local, desi
     converge(client, desired, local)
     smaller = DesiredState(desired.channels[:1], desired.tokens[:1])
     emu.clear_log()
-    p = plan(client, smaller, local)
+    p = plan(client, smaller, FPS)
     assert p.is_empty and {a.op for a in p.actions} == {"unchanged", "orphan"}
-    apply(client, p, local)
+    apply(client, p, local, FPS)
     assert non_get(emu) == []
-    apply(client, plan(client, smaller, local, prune=True), local)
+    apply(client, plan(client, smaller, FPS, prune=True), local, FPS)
     assert set(server(emu, "channels")) == {"lmi/vllm-a"}
     assert set(server(emu, "tokens")) == {"lmi/web"}
     assert "hand-made" in server(emu, "channels", prefix="")
     assert {"hand-token", "Initial Root Token"} <= set(server(emu, "tokens", prefix=""))
 
 
-def test_duplicate_managed_names_keep_highest_id(emu, api, client, local, desired):
+def test_rename_creates_before_it_deletes(emu, client, local, desired):
     converge(client, desired, local)
+    renamed = DesiredState([desired.channels[0], dataclasses.replace(desired.channels[1],
+                                                                      name="openai-2")],
+                           desired.tokens)
+    emu.set_faults("fail_write=2")  # 1: registry (pending name), 2: the create
+    with pytest.raises(ApplyError):
+        converge(client, renamed, local, prune=True)
+    assert "lmi/openai" in server(emu, "channels")  # the model keeps its channel
+    emu.set_faults("")
+    emu.clear_log()
+    converge(client, renamed, local, prune=True)
+    assert [w[0] for w in object_writes(emu)] == ["POST", "DELETE"]
+    assert set(server(emu, "channels")) == {"lmi/vllm-a", "lmi/openai-2"}
+
+
+def test_hand_made_twins_survive_and_stop_only_their_object(emu, api, client, local, desired):
+    converge(client, desired, local)
+    ours = server(emu, "channels")["lmi/openai"]["id"]
     api.post("/api/channel/", json={"name": "lmi/openai", "key": "stray", "models": "q"})
-    dup_id = max(c["id"] for c in api.get("/api/channel/").json()["data"])
-    p = plan(client, desired, local)
-    dels = [a for a in p.writes if a.op == "delete"]
-    assert len(dels) == 1 and "duplicate" in dels[0].reason and dels[0].id < dup_id
-    assert "keeping highest id" in p.render_table()
-    apply(client, p, local)
-    rows = [c for c in emu.store.table("channels") if c["name"] == "lmi/openai"]
-    assert [r["id"] for r in rows] == [dup_id] and rows[0]["key"] == KEYS[1]
-    assert rows[0]["models"] == "gpt-4o" and plan(client, desired, local).is_empty
+    token_key = local.read_secrets()["LMI_TOKEN_WEB"]
+    api.post("/api/token/", json={"name": "lmi/web"})
+    changed = DesiredState([dataclasses.replace(desired.channels[0], priority=7),
+                            dataclasses.replace(desired.channels[1], priority=7)],
+                           desired.tokens)
+    for prune in (False, True):
+        p = plan(client, changed, FPS, prune=prune)
+        conflicts = {a.name: a.reason for a in p.conflicts}
+        assert set(conflicts) == {"lmi/openai", "lmi/web"}
+        assert f"llminfra's is id {ours}" in conflicts["lmi/openai"]
+        assert [(a.name, a.op) for a in p.writes] == [("lmi/vllm-a", "update")] * (not prune)
+        apply(client, p, local, FPS)
+    assert len(rows(emu, "channels", "lmi/openai")) == 2
+    assert len(rows(emu, "tokens", "lmi/web")) == 2
+    assert server(emu, "channels")["lmi/vllm-a"]["priority"] == 7  # the others proceed
+    assert local.read_secrets()["LMI_TOKEN_WEB"] == token_key  # never the twin's key
+    assert "lmi/openai" in "\n".join(p.notices())
+
+
+def test_pre_existing_object_needs_adopt(emu, api, client, local, desired):
+    api.post("/api/channel/", json={"name": "lmi/openai", "type": 1, "key": "old",
+                                    "models": "gpt-4o"})
+    p = plan(client, desired, FPS)
+    [conflict] = p.conflicts
+    assert conflict.name == "lmi/openai" and "--adopt" in conflict.reason
+    apply(client, p, local, FPS)
+    assert rows(emu, "channels", "lmi/openai")[0]["key"] == "old"  # untouched
+    p = plan(client, desired, FPS, adopt=True)
+    adopted = next(a for a in p.writes if a.name == "lmi/openai")
+    assert [c.field for c in adopted.changes][:1] == ["owner"]
+    assert "key" in [c.field for c in adopted.changes]
+    apply(client, p, local, FPS)
+    assert rows(emu, "channels", "lmi/openai")[0]["key"] == KEYS[1]
+    assert plan(client, desired, FPS).is_empty
 
 
 @pytest.mark.parametrize("fault", ["fail_write=2", "drop_write=2", "lose_write=1",
-                                   "lose_write=3", "fail_write=4"])
+                                   "lose_write=2", "lose_write=3", "fail_write=5",
+                                   "lose_write=6"])
 def test_faults_mid_apply_converge_on_next_apply(emu, client, local, desired, fault):
     converge(client, DesiredState(desired.channels[:1]), local)  # one existing channel
     changed = DesiredState([dataclasses.replace(desired.channels[0], priority=1)]
                            + list(desired.channels[1:]), desired.tokens)
+    # writes: 1 registry (pending names), 2 create channel, 3 create token web,
+    # 4 create token batch, 5 update channel, 6 registry (owned ids)
     emu.set_faults(fault)
-    with pytest.raises(ApplyError) as info:
+    try:
         converge(client, changed, local)
-    assert "\n" not in str(info.value) and "re-run" in str(info.value)
+    except ApplyError as exc:
+        assert "\n" not in str(exc) and "re-run" in str(exc)
     emu.set_faults("")
-    converge(client, changed, local)
+    p = plan(client, changed, FPS)
+    assert not p.conflicts  # a lost create answer is still recognised as ours
+    apply(client, p, local, FPS)
     emu.clear_log()
-    assert plan(client, changed, local).is_empty
+    assert plan(client, changed, FPS).is_empty
     assert sorted(server(emu, "channels")) == ["lmi/openai", "lmi/vllm-a"]
     assert sorted(server(emu, "tokens")) == ["lmi/batch", "lmi/web"]
     assert len([c for c in emu.store.table("channels") if c["name"].startswith("lmi/")]) == 2
     tokens = server(emu, "tokens")
     assert local.read_secrets()["LMI_TOKEN_WEB"] == "sk-" + tokens["lmi/web"]["key"]
+    assert not registry(emu).pending
 
 
 def test_short_or_failed_read_never_deletes(emu, client, local, desired):
@@ -202,38 +281,28 @@ def test_short_or_failed_read_never_deletes(emu, client, local, desired):
     emu.set_faults("short_read=1")  # the paged channel list loses an item
     emu.clear_log()
     with pytest.raises(OneAPIInconsistentRead):
-        plan(client, DesiredState(), local, prune=True)
+        plan(client, DesiredState(), FPS, prune=True)
     emu.set_faults("fail_read=3")  # token listing answers success:false
     with pytest.raises(Exception) as info:
-        plan(client, DesiredState(), local, prune=True)
+        plan(client, DesiredState(), FPS, prune=True)
     assert "emulated fault" in str(info.value)
+    emu.set_faults("fail_read=5")  # the registry cannot be read: no plan at all
+    with pytest.raises(Exception) as info:
+        plan(client, DesiredState(), FPS, prune=True)
     assert non_get(emu) == [] and len(server(emu, "channels")) == 2
     emu.set_faults("drop_read=1")  # a dropped read is retried (reads only)
-    assert plan(client, desired, local).is_empty
+    assert plan(client, desired, FPS).is_empty
 
 
-def test_wrong_token_or_unreachable_gateway_is_one_clear_error(emu, local, desired):
+def test_wrong_token_or_unreachable_gateway_is_one_clear_error(emu, desired):
     with OneAPIClient(emu.url, "wrong-token") as bad:
         with pytest.raises(OneAPIAuthError) as info:
-            plan(bad, desired, local)
+            plan(bad, desired, FPS)
     assert "access token" in str(info.value) and "\n" not in str(info.value)
     with OneAPIClient("http://127.0.0.1:9", ACCESS, retries=1, backoff=0.01) as gone:
         with pytest.raises(OneAPIUnreachable) as info:
-            plan(gone, desired, local)
+            plan(gone, desired, FPS)
     assert str(info.value).startswith("cannot reach OneAPI at http://127.0.0.1:9")
-
-
-def test_root_default_password_rotated_once(emu, client, local, desired):
-    p = plan(client, desired, local, root_password="Sup3rSecretPw")
-    assert p.actions[0].kind == "root" and p.actions[0].op == "update"
-    assert "Sup3rSecretPw" not in p.render_table()
-    apply(client, p, local)
-    login = lambda pw: httpx.post(emu.url + "/api/user/login", json={  # noqa: E731
-        "username": "root", "password": pw}).json()["success"]
-    assert login("Sup3rSecretPw") and not login("123456")
-    emu.clear_log()
-    p = plan(client, desired, local, root_password="Sup3rSecretPw")
-    assert p.is_empty and non_get(emu) == []  # no login probe once recorded
 
 
 def test_disabled_declarations_and_status_only(emu, client, local, desired):
@@ -250,14 +319,25 @@ def test_disabled_declarations_and_status_only(emu, client, local, desired):
     assert server(emu, "tokens")["lmi/web"]["status"] == 1
 
 
-def test_channel_tests_after_apply_report_a_table(emu, client, local, desired):
-    dead = DesiredChannel("dead", 50, "http://127.0.0.1:9/v1", ("m",), "deadkey")
-    state = DesiredState(list(desired.channels) + [dead], desired.tokens)
-    result = apply(client, plan(client, state, local), local, test_channels=True)
-    outcome = {t.name: t.success for t in result.tests}
-    assert outcome == {"lmi/vllm-a": True, "lmi/openai": True, "lmi/dead": False}
-    table = result.render_tests()
-    assert "hello from real-a" in table and "FAIL" in table and KEYS[0] not in table
+def test_channel_the_gateway_disabled_is_reported_and_reenabled_only_when_asked(
+        emu, client, local, desired):
+    converge(client, desired, local)
+    with emu.store.lock:
+        emu.store.find("channels", name="lmi/openai")["status"] = 3
+    emu.clear_log()
+    p = plan(client, desired, FPS)
+    assert p.is_empty and "1 disabled by the gateway" in p.summary()
+    assert any("lmi/openai" in n and "--reenable" in n for n in p.notices())
+    changed = DesiredState([desired.channels[0], dataclasses.replace(desired.channels[1],
+                                                                      priority=3)],
+                           desired.tokens)
+    apply(client, plan(client, changed, FPS), local, FPS)
+    assert server(emu, "channels")["lmi/openai"]["status"] == 3  # an update keeps it off
+    p = plan(client, changed, FPS, reenable=True)
+    assert [(a.name, [c.field for c in a.changes]) for a in p.writes] == [
+        ("lmi/openai", ["status"])]
+    apply(client, p, local, FPS)
+    assert server(emu, "channels")["lmi/openai"]["status"] == 1
 
 
 def test_desired_normalises_and_hides_the_key():

@@ -9,13 +9,17 @@ from llminfra.operations import oneapi
 
 
 @deploy("OneAPI channels")
-def channels(stack: Stack, gateway: str, prune: bool = False) -> None:
+def channels(stack: Stack, gateway: str, prune: bool = False, adopt: bool = False,
+             reenable: bool = False, test: str = "changed") -> None:
     """
     Channels (model services, relays) and tokens of one gateway, as the stack declares them.
 
     + stack: the loaded stack (its source file is handed to ``llminfra channels``)
     + gateway: key of ``stack.gateways``
     + prune: delete managed objects no longer declared
+    + adopt: take over objects with a managed name that llminfra did not create
+    + reenable: turn channels the gateway disabled itself back on
+    + test: which channels to test after the writes (``changed``, ``all``, ``none``)
 
     Runs after OneAPI answers and the tunnels are up, so each channel's test reaches it.
     """
@@ -24,4 +28,4 @@ def channels(stack: Stack, gateway: str, prune: bool = False) -> None:
     if stack.source is None:
         raise DeployError("channels: the stack was not loaded from a file")
     oneapi.objects(name="Channels and tokens", stack_file=str(stack.source), gateway=gateway,
-                   prune=prune)  # fmt: skip
+                   prune=prune, adopt=adopt, reenable=reenable, test=test)  # fmt: skip

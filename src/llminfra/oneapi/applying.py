@@ -1,9 +1,27 @@
-"""Execute a :class:`~.plan.Plan` against the gateway (see :mod:`.reconcile`)."""
+"""Execute a :class:`~.plan.Plan` against the gateway (see :mod:`.reconcile`).
+
+Order: root's password, creates, updates, deletes - a renamed channel exists before the old
+one goes. The registry (what the kit owns, key fingerprints) is written once before the
+first create (names about to be created, so a lost answer is still recognised) and once at
+the end, also after a failure.
+"""
+
+from __future__ import annotations
+
 from dataclasses import dataclass, field
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+import httpx
 
 from .errors import OneAPIError, OneAPIRequestError
-from .localstate import secret_var
-from .desired import MARKER
+from .keys import KeyReport, capture_token_key, fetch_keys
+from .localstate import LocalState
+from .desired import DesiredToken
+from .plan import Action, Plan
+from .registry import OPTION_KEY, Fingerprints, Registry, pending_name
+from .rootpw import RootCheck, ensure_root_password
+from .wire import AUTO_DISABLED, DISABLED, ENABLED, ChannelRow, TokenRow, channel_rows
 
 # Channel fields OneAPI lets a client send back safely (contract 4.1.2); never
 # used_quota, balance or timestamps.
@@ -12,79 +30,106 @@ SAFE_CHANNEL_FIELDS = ("type", "name", "base_url", "other", "models", "group",
                        "status")
 
 
+class Writer(Protocol):
+    base_url: str
+
+    def search_channels(self, keyword: str) -> Any: ...
+    def token_keys(self, token_ids: Iterable[int]) -> dict[int, str]: ...
+    def get_channel(self, channel_id: int) -> Any: ...
+    def create_channel(self, fields: dict[str, Any]) -> None: ...
+    def update_channel(self, fields: dict[str, Any]) -> Any: ...
+    def delete_channel(self, channel_id: int) -> None: ...
+    def create_token(self, fields: dict[str, Any]) -> Any: ...
+    def update_token(self, fields: dict[str, Any]) -> Any: ...
+    def set_token_status(self, token_id: int, status: int) -> Any: ...
+    def delete_token(self, token_id: int) -> None: ...
+    def set_option(self, key: str, value: str) -> None: ...
+    def update_self(self, **fields: Any) -> None: ...
+
+
 class ApplyError(OneAPIError):
     """Apply stopped at a failing step; ``result`` holds what was done before it."""
 
-    def __init__(self, message, result):
+    def __init__(self, message: str, result: ApplyResult) -> None:
         super().__init__(message)
         self.result = result
 
 
 @dataclass
-class ChannelTest:
-    name: str
-    id: int
-    success: bool
-    seconds: float
-    message: str
+class ApplyResult:
+    done: list[Action] = field(default_factory=list)
+    backup: str | None = None
+    keys: KeyReport = field(default_factory=KeyReport)
+    # channel ids written by this apply (created or updated): what `--test changed` tests
+    changed_channels: dict[str, int] = field(default_factory=dict)
+    root_unknown: str = ""  # why root's password could not be verified ("" = verified or n/a)
+    registry_error: str = ""
 
 
 @dataclass
-class ApplyResult:
-    done: list = field(default_factory=list)
-    backup: str = None
-    secrets_captured: list = field(default_factory=list)
-    tests: list = field(default_factory=list)
-
-    def render_tests(self):
-        """Table of channel test results (messages truncated to one short line)."""
-        rows = [("CHANNEL", "ID", "RESULT", "TIME", "MESSAGE")]
-        for t in self.tests:
-            msg = " ".join(t.message.split())[:60]
-            rows.append((t.name, str(t.id), "ok" if t.success else "FAIL",
-                         f"{t.seconds:.2f}s", msg))
-        widths = [max(len(r[i]) for r in rows) for i in range(4)]
-        return "\n".join("  ".join(r[i].ljust(widths[i]) for i in range(4)) + "  " + r[4]
-                         for r in rows)
+class _Run:
+    client: Writer
+    plan: Plan
+    local: LocalState
+    fps: Fingerprints
+    registry: Registry
+    result: ApplyResult
+    login_transport: httpx.BaseTransport | None
 
 
-def _channel_body(d):
+def _channel_body(run: _Run, action: Action) -> dict[str, Any]:
+    d = action.channel
+    status = ENABLED if d.enabled else DISABLED
+    current = (action.server or {}).get("status")
+    if current == AUTO_DISABLED and not action.changed("status"):
+        status = AUTO_DISABLED  # an update of other fields must not re-enable it
     return {"type": d.type, "name": d.server_name, "base_url": d.base_url,
             "models": ",".join(d.models), "group": d.group_string,
             "model_mapping": d.mapping_json, "priority": d.priority, "weight": d.weight,
-            "status": 1 if d.enabled else 2}
+            "status": status}
 
 
-def _find_channel_id(client, server_name):
-    ids = [c["id"] for c in client.search_channels(server_name) if c["name"] == server_name]
-    if not ids:
-        raise OneAPIError(f"created channel {server_name} but cannot find it; re-run apply")
-    return max(ids)
+def _new_row(rows: list[Any], name: str, known: set[int], what: str) -> Any:
+    fresh = [r for r in rows if r["name"] == name and r["id"] not in known]
+    if not fresh:
+        raise OneAPIError(f"created {what} {name} but cannot find it; re-run apply")
+    return max(fresh, key=lambda r: r["id"])
 
 
-def _create_channel(client, action, local, result, plan):
-    d = action.desired
-    client.create_channel(dict(_channel_body(d), key=d.key))
-    local.record_key(d.server_name, _find_channel_id(client, d.server_name), d.key)
+def _create_channel(run: _Run, action: Action) -> None:
+    d = action.channel
+    run.client.create_channel(dict(_channel_body(run, action), key=d.key))
+    known = {r["id"] for r in run.plan.channels}
+    row: ChannelRow = _new_row(channel_rows(run.client.search_channels(d.server_name),
+                                            "channel search"), d.server_name, known, "channel")
+    run.registry.record_channel(row, run.fps.channel_key(d.server_name, d.key))
+    run.result.changed_channels[d.server_name] = row["id"]
 
 
-def _update_channel(client, action, local, result, plan):
-    d = action.desired
-    current = client.get_channel(action.id)  # read-merge-write
+def _update_channel(run: _Run, action: Action) -> None:
+    d = action.channel
+    assert action.id is not None and action.server is not None
+    current = run.client.get_channel(action.id)  # read-merge-write
     body = {k: current[k] for k in SAFE_CHANNEL_FIELDS if current.get(k) is not None}
-    body.update(_channel_body(d), id=action.id)
-    if any(c.field == "key" for c in action.changes):
+    body.update(_channel_body(run, action), id=action.id)
+    row: ChannelRow = action.server  # type: ignore[assignment]
+    fp = run.registry.key_fp(row)
+    if action.changed("key"):
         body["key"] = d.key
-    stored = client.update_channel(body)
-    # The PUT answer carries the stored key in full: fingerprint what is really there.
-    local.record_key(d.server_name, action.id, (stored or {}).get("key") or d.key)
+        fp = run.fps.channel_key(d.server_name, d.key)
+    run.client.update_channel(body)
+    run.registry.record_channel(row, fp)
+    run.result.changed_channels[d.server_name] = action.id
 
 
-def _delete_channel(client, action, local, result, plan):
-    client.delete_channel(action.id)
+def _delete_channel(run: _Run, action: Action) -> None:
+    assert action.id is not None
+    run.client.delete_channel(action.id)
+    run.registry.forget("channel", action.id)
 
 
-def _token_body(d, row):
+def _token_body(action: Action, row: TokenRow | None) -> dict[str, Any]:
+    d = action.token
     body = d.wire()
     used = (row or {}).get("used_quota") or 0
     if d.unlimited:  # keep the server's number rather than zeroing it
@@ -94,86 +139,116 @@ def _token_body(d, row):
     return body
 
 
-def _capture(local, result, d, key):
-    if key and "*" not in key and local.store_secret(secret_var(d.name), "sk-" + key):
-        result.secrets_captured.append(secret_var(d.name))
+def _capture(run: _Run, d: DesiredToken, row: TokenRow) -> None:
+    if not capture_token_key(run.local, run.result.keys, d, row):
+        fetch_keys(run.local, run.result.keys, [(d, row)], run.client)
 
 
-def _create_token(client, action, local, result, plan):
-    d = action.desired
-    created = client.create_token(_token_body(d, None))
-    if created:
-        _capture(local, result, d, created.get("key"))  # before anything else can fail
-        if not d.enabled:
-            client.set_token_status(created["id"], 2)
+def _create_token(run: _Run, action: Action) -> None:
+    d = action.token
+    created = run.client.create_token(_token_body(action, None))
+    if not (isinstance(created, dict) and isinstance(created.get("id"), int)):
+        # created (or not) but not found again: the pending name lets the next run claim it
+        raise OneAPIError(f"created token {d.server_name} but cannot find it; re-run apply")
+    row: TokenRow = created  # type: ignore[assignment]
+    run.registry.record_token(row)
+    _capture(run, d, row)  # before anything else can fail
+    if not d.enabled:
+        run.client.set_token_status(row["id"], DISABLED)
 
 
-def _update_token(client, action, local, result, plan):
-    fields = {c.field for c in action.changes}
+def _update_token(run: _Run, action: Action) -> None:
+    assert action.id is not None
+    row: TokenRow = action.server  # type: ignore[assignment]
+    fields = {c.field for c in action.changes} - {"owner"}
     if fields - {"status"}:
-        client.update_token(dict(_token_body(action.desired, action.server), id=action.id))
+        run.client.update_token(dict(_token_body(action, row), id=action.id))
     if "status" in fields:
-        client.set_token_status(action.id, 1 if action.desired.enabled else 2)
+        run.client.set_token_status(action.id, ENABLED if action.token.enabled else DISABLED)
+    run.registry.record_token(row)
+    _capture(run, action.token, row)
 
 
-def _delete_token(client, action, local, result, plan):
+def _delete_token(run: _Run, action: Action) -> None:
+    assert action.id is not None
     try:
-        client.delete_token(action.id)
+        run.client.delete_token(action.id)
     except OneAPIRequestError as exc:
         if exc.api_message != "record not found":  # already gone: converged
             raise
+    run.registry.forget("token", action.id)
 
 
-def _root_password(client, action, local, result, plan):
-    client.update_self(password=plan.root_password)
-    local.mark_root_password_done()
+def _root_password(run: _Run, action: Action) -> None:
+    password = run.plan.root_password
+    assert password
+    try:
+        check = ensure_root_password(run.client, password, transport=run.login_transport)
+    except OneAPIError as exc:  # setting it failed: reported, the other objects proceed
+        check = RootCheck(False, detail=str(exc))
+    if check.verified:
+        run.registry.root = run.fps.root_password(password)
+    else:  # never remembered from an inconclusive check: the next apply tries again
+        run.registry.root = ""
+        run.result.root_unknown = check.detail
 
 
 STEPS = {("channel", "create"): _create_channel, ("channel", "update"): _update_channel,
          ("channel", "delete"): _delete_channel, ("token", "create"): _create_token,
          ("token", "update"): _update_token, ("token", "delete"): _delete_token,
-         ("root", "update"): _root_password}
+         ("root", "verify"): _root_password}
 
 
-def _test_channels(client, plan):
-    declared = {a.name: a.desired for a in plan.actions
-                if a.kind == "channel" and a.desired is not None and a.desired.enabled}
-    live = {}
-    for row in client.search_channels(MARKER):
-        if row["name"] in declared and row["id"] > live.get(row["name"], 0):
-            live[row["name"]] = row["id"]
-    tests = []
-    for name, cid in sorted(live.items()):
-        answer = client.test_channel(cid, model=declared[name].models[0])
-        tests.append(ChannelTest(name, cid, answer.get("success") is True,
-                                 float(answer.get("time") or 0), str(answer.get("message"))))
-    return tests
+def _save_registry(run: _Run, before: str) -> None:
+    text = run.registry.encode()
+    if text == before:
+        return
+    try:
+        run.client.set_option(OPTION_KEY, text)
+    except OneAPIError as exc:
+        run.result.registry_error = str(exc)
 
 
-def apply(client, plan, local, *, test_channels=False):
+def apply(client: Writer, plan: Plan, local: LocalState, fps: Fingerprints, *,
+          login_transport: httpx.BaseTransport | None = None) -> ApplyResult:
     """Run the plan's writes in order; returns :class:`ApplyResult`.
 
-    Backs up channels+tokens (0600 JSON) before the first write, captures token
-    keys into the secrets file, stops at the first failing step with
-    :class:`ApplyError` (a re-plan + apply converges from there).
+    Backs up channels+tokens (0600 JSON) before the first object write, captures created
+    tokens' keys, stops at the first failing step with :class:`ApplyError` (a re-plan +
+    apply converges from there). Conflicts are skipped; they are the caller's to report.
     """
     result = ApplyResult()
-    for action in plan.actions:  # keys of tokens that already exist: local capture only
-        if action.kind == "token" and action.op in ("update", "unchanged") and action.server:
-            _capture(local, result, action.desired, action.server.get("key"))
+    run = _Run(client, plan, local, fps, plan.registry.copy(), result, login_transport)
     writes = plan.writes
-    if writes:
+    if any(a.kind != "root" for a in writes):
         result.backup = local.backup(list(plan.channels), list(plan.tokens))
-    for i, action in enumerate(writes, 1):
-        try:
-            STEPS[(action.kind, action.op)](client, action, local, result, plan)
-        except OneAPIError as exc:
-            raise ApplyError(f"apply stopped at step {i}/{len(writes)} ({action.op} "
-                             f"{action.kind} {action.name}): {exc} - re-run to converge",
-                             result) from None
-        result.done.append(action)
-    if any(a.kind == "root" and a.op == "unchanged" for a in plan.actions):
-        local.mark_root_password_done()
-    if test_channels:
-        result.tests = _test_channels(client, plan)
+    saved = plan.registry.encode()
+    creates = {pending_name(a.kind, a.name) for a in writes
+               if a.op == "create" and a.kind != "root"}
+    failed = False
+    try:
+        if creates:
+            run.registry.pending |= creates
+            try:
+                client.set_option(OPTION_KEY, run.registry.encode())  # before any create
+            except OneAPIError as exc:
+                failed = True
+                raise ApplyError(f"apply stopped before its first create (recording the names "
+                                 f"to create): {exc} - re-run to converge", result) from None
+            saved = run.registry.encode()
+        for i, action in enumerate(writes, 1):
+            try:
+                STEPS[(action.kind, action.op)](run, action)
+            except OneAPIError as exc:
+                failed = True
+                raise ApplyError(f"apply stopped at step {i}/{len(writes)} ({action.op} "
+                                 f"{action.kind} {action.name}): {exc} - re-run to converge",
+                                 result) from None
+            result.done.append(action)
+    finally:
+        if not failed:
+            run.registry.pending.clear()
+        else:  # names whose create went through no longer need the lost-answer guard
+            run.registry.pending -= {pending_name(a.kind, a.name) for a in result.done}
+        _save_registry(run, saved)
     return result

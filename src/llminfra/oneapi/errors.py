@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from __future__ import annotations
+
 
 class OneAPIError(Exception):
     """Base class. ``str()`` is a single human line without secrets."""

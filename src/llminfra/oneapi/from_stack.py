@@ -7,6 +7,7 @@ from llminfra.model.providers import OPENAI_COMPATIBLE
 
 from .desired import DesiredChannel, DesiredState, DesiredToken
 from .flavor import NEWAPI, ONEAPI, channel_type, compatible_base_url
+from .registry import Fingerprints
 
 # A service without an API key accepts any bearer; OneAPI still wants a non-empty key.
 NO_KEY = "llminfra-no-key"
@@ -16,6 +17,12 @@ def flavor_of(stack: Stack, gateway: str) -> str:
     return NEWAPI if stack.gateways[gateway].oneapi_settings.flavor == "new-api" else ONEAPI
 
 
+def fingerprints(stack: Stack, gateway: str) -> Fingerprints:
+    """Keyed fingerprints for the gateway's registry, keyed by the root access token: an
+    inventory secret every operator of this gateway already holds and no client ever sees."""
+    return Fingerprints(str(stack.secret(stack.gateways[gateway].oneapi.root_access_token)))
+
+
 def desired_state(stack: Stack, gateway: str) -> DesiredState:
     flavor = flavor_of(stack, gateway)
     channels = []
@@ -23,10 +30,13 @@ def desired_state(stack: Stack, gateway: str) -> DesiredState:
         url = compatible_base_url(spec.base_url, flavor) if spec.kind == OPENAI_COMPATIBLE \
             else spec.base_url
         channels.append(DesiredChannel(
-            name=spec.name, type=channel_type(spec.kind, flavor), base_url=url, models=spec.models,
+            name=spec.name, type=channel_type(spec.kind, flavor), base_url=url,
+            models=tuple(spec.models),
             key=stack.secret(spec.key_secret) if spec.key_secret else NO_KEY,
-            model_mapping=spec.model_mapping, priority=spec.priority, weight=spec.weight,
-            groups=spec.groups, enabled=spec.enabled,
+            model_mapping=tuple(sorted(spec.model_mapping.items())), priority=spec.priority,
+            weight=spec.weight, groups=tuple(spec.groups), enabled=spec.enabled,
+            # declared `channels` reach external providers, which charge for every test call
+            billed=spec.origin.startswith("channels/"),
         ))
     tokens = [
         DesiredToken(

@@ -3,6 +3,10 @@
 The reconcile runs in a child `llminfra channels` process on the operator's machine: it talks
 to the gateway's loopback admin port through its own SSH tunnel, outside pyinfra's gevent
 loop, and its plan output is already masked.
+
+One plan per deploy: the planning phase runs `channels plan --save` (reads only, no login) and
+the execution phase applies exactly that saved plan (`channels apply --saved`), so what
+`--dry` shows is what runs, and the gateway is read once.
 """
 
 from __future__ import annotations
@@ -13,43 +17,55 @@ import sys
 from pyinfra import host, logger, state
 from pyinfra.api import FunctionCommand, OperationError, operation
 
-PENDING, ERROR = 3, 1
+from llminfra.oneapi.cliargs import CONFLICT, FAILED, OK, PENDING, TEST_FAILED
 
 
-def channels_argv(action: str, stack_file: str, gateway: str, prune: bool = False) -> list[str]:
+def channels_argv(action: str, stack_file: str, gateway: str, *, prune: bool = False,
+                  adopt: bool = False, reenable: bool = False, test: str = "changed",
+                  saved: bool = False) -> list[str]:
+    """`llminfra channels` command line: plans save, applies run the saved plan if any."""
     argv = [sys.executable, "-m", "llminfra", "channels", action, stack_file, "--gateway", gateway]
     if action == "plan":
-        argv.append("--detailed-exitcode")
-    if prune:
-        argv.append("--prune")
+        argv += ["--detailed-exitcode", "--save"]
+    else:
+        argv += ["--test", test] + (["--saved"] if saved else [])
+    argv += [flag for flag, on in (("--prune", prune), ("--adopt", adopt),
+                                   ("--reenable", reenable)) if on]
     return argv
 
 
-def _run(argv: list[str]) -> subprocess.CompletedProcess:
-    return subprocess.run(argv, capture_output=True, text=True, timeout=600)
+def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, capture_output=True, text=True, timeout=900)
 
 
-def _apply(stack_file: str, gateway: str, prune: bool) -> None:
-    proc = _run(channels_argv("apply", stack_file, gateway, prune))
+def _apply(argv: list[str], gateway: str) -> None:
+    proc = _run(argv)
     for text in (proc.stdout, proc.stderr):
         if text.strip():
             logger.info(text.rstrip())
-    if proc.returncode != 0:
-        raise OperationError(f"{gateway}: OneAPI reconcile failed: {proc.stderr.strip()}")
+    why = {FAILED: "reconcile failed", TEST_FAILED: "writes done, but a channel test failed",
+           CONFLICT: "objects need a decision (see above); everything else was done"}
+    if proc.returncode != OK:
+        reason = why.get(proc.returncode, f"exit {proc.returncode}")
+        raise OperationError(f"{gateway}: OneAPI: {reason}: {proc.stderr.strip()}")
 
 
 @operation()
-def objects(stack_file: str, gateway: str, prune: bool = False):
+def objects(stack_file: str, gateway: str, prune: bool = False, adopt: bool = False,
+            reenable: bool = False, test: str = "changed"):
     """
     Reconcile a gateway's OneAPI channels and tokens with the inventory.
 
     + stack_file: the stack YAML the inventory was loaded from
     + gateway: gateway name in that stack
     + prune: delete managed (``lmi/``) objects that are no longer declared
+    + adopt: take over objects with a managed name that llminfra did not create
+    + reenable: turn channels the gateway disabled itself back on
+    + test: channels to test after the writes: ``changed`` (default), ``all`` or ``none``
 
-    Plans first; when nothing differs this is a no-op. With ``--dry`` the plan is printed
-    and nothing is written. A gateway that is not reachable yet during planning (first
-    deploy: OneAPI starts earlier in the same run) is reconciled at execution.
+    Plans first (no login); when nothing differs this is a no-op. With ``--dry`` the plan is
+    printed and nothing is written. A gateway that is not reachable yet during planning (first
+    deploy: OneAPI starts earlier in the same run) is planned and applied at execution.
 
     **Example:**
 
@@ -57,15 +73,19 @@ def objects(stack_file: str, gateway: str, prune: bool = False):
 
         oneapi.objects(stack_file="inventory/prod.yml", gateway="gw-1")
     """
-    proc = _run(channels_argv("plan", stack_file, gateway, prune))
-    if proc.returncode == 0:
+    flags = {"prune": prune, "adopt": adopt, "reenable": reenable}
+    proc = _run(channels_argv("plan", stack_file, gateway, **flags))
+    if proc.returncode == OK:
         host.noop(f"OneAPI channels and tokens on {gateway} match the inventory")
         return
-    if proc.returncode == PENDING:
+    if proc.returncode in (PENDING, CONFLICT):
         logger.info(proc.stdout.rstrip())
-    elif proc.returncode == ERROR and not state.is_executing:
+        saved = True
+    elif proc.returncode == FAILED and not state.is_executing:
         logger.info(f"{gateway}: OneAPI not reachable yet ({proc.stderr.strip()}); "
-                    "it is reconciled after the gateway is deployed")
+                    "it is planned and reconciled after the gateway is deployed")
+        saved = False
     else:
         raise OperationError(f"{gateway}: OneAPI plan failed: {proc.stderr.strip()}")
-    yield FunctionCommand(_apply, (stack_file, gateway, prune), {})
+    argv = channels_argv("apply", stack_file, gateway, test=test, saved=saved, **flags)
+    yield FunctionCommand(_apply, (argv, gateway), {})
