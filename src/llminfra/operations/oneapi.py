@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Generator
 
 from pyinfra import host, logger, state
 from pyinfra.api import FunctionCommand, OperationError, operation
@@ -52,7 +53,8 @@ def _apply(argv: list[str], gateway: str) -> None:
 
 @operation()
 def objects(stack_file: str, gateway: str, prune: bool = False, adopt: bool = False,
-            reenable: bool = False, test: str = "changed"):
+            reenable: bool = False, test: str = "changed"
+            ) -> Generator[FunctionCommand, None, None]:
     """
     Reconcile a gateway's OneAPI channels and tokens with the inventory.
 
@@ -73,8 +75,8 @@ def objects(stack_file: str, gateway: str, prune: bool = False, adopt: bool = Fa
 
         oneapi.objects(stack_file="inventory/prod.yml", gateway="gw-1")
     """
-    flags = {"prune": prune, "adopt": adopt, "reenable": reenable}
-    proc = _run(channels_argv("plan", stack_file, gateway, **flags))
+    proc = _run(channels_argv("plan", stack_file, gateway, prune=prune, adopt=adopt,
+                              reenable=reenable))
     if proc.returncode == OK:
         host.noop(f"OneAPI channels and tokens on {gateway} match the inventory")
         return
@@ -87,5 +89,6 @@ def objects(stack_file: str, gateway: str, prune: bool = False, adopt: bool = Fa
         saved = False
     else:
         raise OperationError(f"{gateway}: OneAPI plan failed: {proc.stderr.strip()}")
-    argv = channels_argv("apply", stack_file, gateway, test=test, saved=saved, **flags)
+    argv = channels_argv("apply", stack_file, gateway, prune=prune, adopt=adopt,
+                         reenable=reenable, test=test, saved=saved)
     yield FunctionCommand(_apply, (argv, gateway), {})
