@@ -10,12 +10,13 @@ import yaml
 
 from llminfra.cli import main
 from llminfra.model import load_stack
-from llminfra.oneapi.cli import reconcile_gateway
+from llminfra.oneapi.cli import Options, reconcile_gateway
 from llminfra.oneapi.credentials import CACHE_FILE, CredentialCache, newapi_credentials
 from llminfra.oneapi.errors import OneAPIAuthError
 from llminfra.oneapi.from_stack import desired_state
 from llminfra.render.compose_oneapi import oneapi_secrets, oneapi_view
 
+APPLY = Options(apply=True, test="none")  # the example's hosts do not exist: nothing to test
 PROD = Path(__file__).resolve().parents[2] / "inventory" / "prod.yml"
 ROOT_PW = "new-root-pw1"
 SECRETS = {
@@ -47,8 +48,8 @@ def logins(emu):
 
 def test_first_run_sets_up_root_and_later_runs_never_log_in(stack_file, newemu):
     stack = load_stack(stack_file)
-    assert reconcile_gateway(stack, "gw-1", do_apply=True, prune=False, admin_url=newemu.url,
-                             out=io.StringIO())
+    assert reconcile_gateway(stack, "gw-1", APPLY, admin_url=newemu.url,
+                             out=io.StringIO()) == 0
     assert [p for m, p, _ in newemu.requests if m == "POST"][0] == "/api/setup"
     assert logins(newemu) == 1
     cache = stack_file.parent / ".llminfra" / "prod-gw-1" / CACHE_FILE
@@ -61,8 +62,7 @@ def test_first_run_sets_up_root_and_later_runs_never_log_in(stack_file, newemu):
 
 def test_channels_and_tokens_land_in_new_api_shape(stack_file, newemu):
     stack = load_stack(stack_file)
-    reconcile_gateway(stack, "gw-1", do_apply=True, prune=False, admin_url=newemu.url,
-                      out=io.StringIO())
+    reconcile_gateway(stack, "gw-1", APPLY, admin_url=newemu.url, out=io.StringIO())
     rows = {c["name"]: c for c in newemu.store.table("channels")}
     qwen = rows["lmi/gpu-1/qwen"]
     assert (qwen["type"], qwen["base_url"]) == (1, "http://10.8.0.10:8000")
@@ -77,13 +77,12 @@ def test_channels_and_tokens_land_in_new_api_shape(stack_file, newemu):
 
 def test_another_machine_logs_in_once_and_the_first_recovers(stack_file, newemu, tmp_path):
     stack = load_stack(stack_file)
-    reconcile_gateway(stack, "gw-1", do_apply=True, prune=False, admin_url=newemu.url,
-                      out=io.StringIO())
+    reconcile_gateway(stack, "gw-1", APPLY, admin_url=newemu.url, out=io.StringIO())
     other = CredentialCache(tmp_path / "elsewhere")
     newapi_credentials(newemu.url, ROOT_PW, other)  # rotates the gateway's token
     newemu.clear_log()
-    assert not reconcile_gateway(stack, "gw-1", do_apply=False, prune=False,
-                                 admin_url=newemu.url, out=io.StringIO())
+    assert reconcile_gateway(stack, "gw-1", Options(), admin_url=newemu.url,
+                             out=io.StringIO()) == 0  # nothing pending
     assert logins(newemu) == 1 and [p for m, p, _ in newemu.requests
                                     if m == "POST"] == ["/api/user/login"]
 

@@ -18,9 +18,10 @@ def flavor_of(stack: Stack, gateway: str) -> str:
 
 
 def fingerprints(stack: Stack, gateway: str) -> Fingerprints:
-    """Keyed fingerprints for the gateway's registry, keyed by the root access token: an
-    inventory secret every operator of this gateway already holds and no client ever sees."""
-    return Fingerprints(str(stack.secret(stack.gateways[gateway].oneapi_settings.root_access_token)))
+    """Keyed fingerprints for the gateway's registry, keyed by root's password: an inventory
+    secret every operator of this gateway holds, required by both flavours, and kept by the
+    gateway only as a password hash."""
+    return Fingerprints(str(stack.secret(stack.gateways[gateway].oneapi_settings.root_password)))
 
 
 def desired_state(stack: Stack, gateway: str) -> DesiredState:
