@@ -1,5 +1,5 @@
-"""python -m llminfra_lab up|down [--engine oneapi|litellm] [--deploy] [--remove-images]
-[--repo DIR]."""
+"""python -m llminfra_lab up|down [--engine oneapi|litellm] [--flavor oneapi|new-api]
+[--deploy] [--remove-images] [--repo DIR]."""
 
 from __future__ import annotations
 
@@ -11,16 +11,16 @@ from llminfra_lab import LabError, down, up
 
 
 def run(action: str, repo: Path, deploy: bool = False, remove_images: bool = False,
-        engine: str = "oneapi") -> int:
+        engine: str = "oneapi", flavor: str | None = None) -> int:
     """What `llminfra lab ACTION` does; shared by that command and `python -m llminfra_lab`."""
     try:
         if action == "up":
-            state = up(repo, engine=engine)
+            state = up(repo, engine=engine, flavor=flavor)
             for host in state.hosts.values():
                 via = " (tunnel-only in the inventory)" if host.tunnel_only else ""
                 print(f"{host.name:8} {host.role:8} {host.address}{via}")
             print(f"upstream {state.upstream_address}; inventory: inventory/lab.yml "
-                  f"(engine {state.engine})")
+                  f"(engine {state.engine}, flavour {state.flavor})")
         else:
             down(repo, remove_images=remove_images)
             print("lab removed")
@@ -43,9 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--remove-images", action="store_true", help="down: also remove images")
     parser.add_argument("--engine", choices=["oneapi", "litellm"], default="oneapi",
                         help="up: the gateway engine of inventory/lab.yml (default: oneapi)")
+    parser.add_argument("--flavor", choices=["oneapi", "new-api"], default=None,
+                        help="up: OneAPI or New-API when the engine is oneapi (default: "
+                        "$LLMINFRA_LAB_FLAVOR, the running lab's, or oneapi)")
     args = parser.parse_args(argv)
     return run(args.action, args.repo, deploy=args.deploy, remove_images=args.remove_images,
-               engine=args.engine)
+               engine=args.engine, flavor=args.flavor)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,16 @@ def _ssh(state: LabState, name: str) -> dict:
             "host_key": host.host_key}
 
 
+def _gateway_software(state: LabState) -> dict:
+    section = {"session_secret": "ONEAPI_SESSION_SECRET", "root_password": "ONEAPI_ROOT_PASSWORD",
+               # the relay's certificate is signed by the lab CA, as a private CA would be
+               "trust_ca_files": [state.ca_cert]}
+    if state.flavor == "new-api":  # no INITIAL_ROOT_ACCESS_TOKEN: root comes from the setup
+        return {"flavor": "new-api", "image": "calciumion/new-api", "version": "lab", **section}
+    return {"image": "justsong/one-api", "version": "lab",
+            "root_access_token": "ONEAPI_ROOT_ACCESS_TOKEN", **section}
+
+
 def lab_stack(state: LabState) -> dict:
     """The stack document for the lab (plain data, dumped to lab.yml)."""
     gw = state.hosts["gw-1"]
@@ -77,14 +87,7 @@ def lab_stack(state: LabState) -> dict:
                     "client_key_secret": "LITELLM_CLIENT_KEY_SECRET",
                     "trust_ca_files": [state.ca_cert],
                 },
-                "oneapi": {
-                    "image": "justsong/one-api", "version": "lab",
-                    "session_secret": "ONEAPI_SESSION_SECRET",
-                    "root_access_token": "ONEAPI_ROOT_ACCESS_TOKEN",
-                    "root_password": "ONEAPI_ROOT_PASSWORD",
-                    # the relay's certificate is signed by the lab CA, as a private CA would be
-                    "trust_ca_files": [state.ca_cert],
-                },
+                "oneapi": _gateway_software(state),
                 "nginx": {"server_name": "gw-1.lab", "tls": {"mode": "self_signed"}},
             },
         },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import time
@@ -19,6 +20,8 @@ from llminfra_lab.inventory import write_inventory
 from llminfra_lab.state import (
     ENGINE_IMAGES,
     ENGINES,
+    FLAVOR_ENV,
+    FLAVORS,
     HOSTS,
     LABEL,
     NETWORK,
@@ -70,21 +73,38 @@ def _provision(dc, spec: HostSpec, container, engine: str) -> list[str]:
     return tags
 
 
-def up(repo_root: Path | str, build: bool = True, engine: str = "oneapi") -> LabState:
+def lab_flavor(sdir: Path, asked: str | None) -> str:
+    """The gateway flavour for this `up`: asked (flag or LLMINFRA_LAB_FLAVOR), else the running
+    lab's, else oneapi. Switching a running lab is refused: the gateway's data belongs to the
+    other software."""
+    asked = asked or os.environ.get(FLAVOR_ENV) or None
+    if asked is not None and asked not in FLAVORS:
+        raise LabError(f"lab flavour must be one of {', '.join(FLAVORS)}, not {asked!r}")
+    running = LabState.load(sdir).flavor if (sdir / "lab.json").exists() else None
+    if asked and running and asked != running:
+        raise LabError(f"the lab runs the {running} gateway; `llminfra lab down` before "
+                       f"bringing it up with {asked}")
+    return asked or running or "oneapi"
+
+
+def up(repo_root: Path | str, build: bool = True, engine: str = "oneapi",
+       flavor: str | None = None) -> LabState:
     """Stand the lab up (idempotent: existing keys, containers and loaded images are reused).
     `engine` is the gateway engine inventory/lab.yml chooses; an `up` with the other engine
-    on a running lab only rewrites the inventory (and side-loads what that engine needs)."""
+    on a running lab only rewrites the inventory (and side-loads what that engine needs).
+    `flavor` picks OneAPI or New-API for the oneapi engine (see :func:`lab_flavor`)."""
     if engine not in ENGINES:
         raise LabError(f"unknown engine {engine!r} (expected one of {', '.join(ENGINES)})")
     started = time.monotonic()
     dc = client()
     sdir = state_dir(Path(repo_root))
+    flavor = lab_flavor(sdir, flavor)
     if not (sdir / "lab.json").exists() and dc.containers.list(all=True, filters={"label": LABEL}):
         _log("containers exist without lab state: recreating the lab")
         down(repo_root)
     sdir.mkdir(mode=0o700, exist_ok=True)
     if build:
-        images.build_all(("host", "upstream", "model-server", "ollama", "oneapi",
+        images.build_all(("host", "upstream", "model-server", "ollama", "oneapi", "newapi",
                           *ENGINE_IMAGES[engine]))
     operator_pub = secrets.ssh_keypair(sdir / "ssh" / "id_ed25519", "llminfra-lab-operator")
     ca_cert = secrets.lab_ca(sdir / "ca")
@@ -116,12 +136,12 @@ def up(repo_root: Path | str, build: bool = True, engine: str = "oneapi") -> Lab
     known_hosts.write_text("".join(f"{h.address},{h.name} {h.host_key}\n" for h in hosts.values()))
     state = LabState(str(sdir), NETWORK, SUBNET, "root", str(sdir / "ssh" / "id_ed25519"),
                      str(known_hosts), str(ca_cert), upstream_ip, list(secrets.UPSTREAM_NAMES),
-                     hosts, engine)
+                     hosts, engine, flavor)
     state.save()
     write_inventory(state, repo_root)
     # images replaced by a rebuild stay behind while old containers use them; drop them now
     dc.images.prune(filters={"dangling": True, "label": images.HASH_LABEL})
-    _log(f"lab up in {time.monotonic() - started:.0f} s; state in {sdir}")
+    _log(f"lab up ({flavor} gateway) in {time.monotonic() - started:.0f} s; state in {sdir}")
     return state
 
 

@@ -24,7 +24,7 @@ class HostSpec:
 
 
 HOSTS: tuple[HostSpec, ...] = (
-    HostSpec("gw-1", "gateway", 10, ("oneapi",)),
+    HostSpec("gw-1", "gateway", 10, ("oneapi", "newapi")),
     HostSpec("gpu-1", "gpu", 11, ("model-server", "ollama")),
     HostSpec("gpu-2", "gpu", 12, ("model-server", "ollama"), tunnel_only=True),
     HostSpec("relay-1", "relay", 13),
@@ -34,6 +34,10 @@ ENGINES = ("oneapi", "litellm")
 # images the gateway gets besides its HostSpec's, per engine (LiteLLM's is a 1 GB real proxy,
 # so only a LiteLLM lab builds and side-loads it)
 ENGINE_IMAGES = {"oneapi": (), "litellm": ("litellm",)}
+# Which gateway software the lab inventory deploys: `oneapi` or `new-api` (the same emulator
+# in its New-API mode, image calciumion/new-api:lab). `lab up --flavor` or this variable.
+FLAVOR_ENV = "LLMINFRA_LAB_FLAVOR"
+FLAVORS = ("oneapi", "new-api")
 
 
 def address(octet: int, subnet: str = SUBNET) -> str:
@@ -64,6 +68,7 @@ class LabState:
     upstream_names: list[str]
     hosts: dict[str, LabHost]
     engine: str = "oneapi"  # the gateway engine inventory/lab.yml chooses (`lab up --engine`)
+    flavor: str = "oneapi"  # the gateway software in inventory/lab.yml
 
     @property
     def path(self) -> Path:

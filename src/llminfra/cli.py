@@ -224,7 +224,7 @@ def cmd_lab(args: argparse.Namespace) -> int:
         print("error: the lab is a separate package: pip install -e ./lab", file=sys.stderr)
         return 1
     return run(args.action, Path(args.repo).resolve(), deploy=args.deploy,
-               remove_images=args.remove_images, engine=args.engine)
+               remove_images=args.remove_images, engine=args.engine, flavor=args.flavor)
 
 
 def cmd_channels(args: argparse.Namespace) -> int:
@@ -262,6 +262,9 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("--remove-images", action="store_true", help="down: also remove images")
     lab.add_argument("--engine", choices=["oneapi", "litellm"], default="oneapi",
                      help="up: the gateway engine the lab inventory chooses (default: oneapi)")
+    lab.add_argument("--flavor", choices=["oneapi", "new-api"], default=None,
+                     help="up: OneAPI or New-API for the oneapi engine (default: "
+                     "$LLMINFRA_LAB_FLAVOR, the running lab's, or oneapi)")
     lab.set_defaults(func=cmd_lab)
 
     from .oneapi.cliargs import add_channel_arguments

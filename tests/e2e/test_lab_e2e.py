@@ -57,7 +57,7 @@ def test_gateway_oneapi_admin_port_on_loopback_only(hosts, stack):
     assert gw.service("docker").is_running
     assert listening(gw, 3000) == {"127.0.0.1"}
     ps = gw.check_output("docker ps --format '{{.Image}} {{.Status}}'")
-    assert "justsong/one-api:lab Up" in ps
+    assert f"{stack.gateways['gw-1'].oneapi_settings.image_ref} Up" in ps
 
 
 def test_gateway_secret_files_are_private(hosts, stack):

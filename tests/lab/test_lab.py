@@ -58,7 +58,7 @@ def test_state_files_are_private(lab):
 @pytest.mark.parametrize("host, tags", [
     ("gpu-1", ["vllm/vllm-openai:lab", "ollama/ollama:lab"]),
     ("gpu-2", ["vllm/vllm-openai:lab", "ollama/ollama:lab"]),
-    ("gw-1", ["justsong/one-api:lab"]),
+    ("gw-1", ["justsong/one-api:lab", "calciumion/new-api:lab"]),
 ])
 def test_stand_in_images_are_loaded_into_the_inner_engine(lab, dc, host, tags):
     out = ssh(lab, host, "docker image inspect -f '{{.Id}}' " + " ".join(tags))

@@ -7,6 +7,7 @@ import os
 import ssl
 import stat
 import tarfile
+from pathlib import Path
 
 import pytest
 from lab_helpers import load_context_module
@@ -207,3 +208,35 @@ def test_lab_inventory_with_litellm_is_the_same_file_with_one_key_switched(tmp_p
     oneapi["gateways"]["gw-1"]["engine"] = "litellm"
     oneapi["tokens"][1]["quota"] = "unlimited"
     assert oneapi == litellm
+
+
+def test_new_api_lab_inventory_runs_the_emulator_as_new_api(tmp_path):
+    write_secrets(tmp_path / "lab.secrets.env")
+    lab = tmp_path / ".lab"
+    lab_ca(lab / "ca")
+    server_cert(lab / "ca", lab / "relay-1", ("relay-1.lab",), (address(13),))
+    state = _state(str(lab))
+    state.flavor = "new-api"
+    gw = parse_stack(lab_stack(state), tmp_path / "lab.yml").gateways["gw-1"].oneapi
+    assert (gw.flavor, gw.image_ref, gw.root_access_token) == (
+        "new-api", "calciumion/new-api:lab", None)
+    assert images.SPECS["newapi"].parents == ("oneapi",)
+    assert "calciumion/new-api:lab" in images.SPECS["newapi"].aliases
+    dockerfile = (Path(images.__file__).parent / "newapi" / "Dockerfile").read_text()
+    assert "ENV EMULATOR_FLAVOR=newapi" in dockerfile
+
+
+def test_switching_a_running_lab_flavour_is_refused(tmp_path, monkeypatch):
+    from llminfra_lab.lifecycle import lab_flavor
+
+    monkeypatch.delenv("LLMINFRA_LAB_FLAVOR", raising=False)
+    assert lab_flavor(tmp_path, None) == "oneapi"
+    state = _state(str(tmp_path))
+    state.flavor = "new-api"
+    state.save()
+    assert lab_flavor(tmp_path, None) == "new-api"
+    monkeypatch.setenv("LLMINFRA_LAB_FLAVOR", "oneapi")
+    with pytest.raises(LabError, match="lab down"):
+        lab_flavor(tmp_path, None)
+    with pytest.raises(LabError, match="one of"):
+        lab_flavor(tmp_path, "litellm")

@@ -79,6 +79,7 @@ SPECS: dict[str, ImageSpec] = {
             ("justsong/one-api:lab",),
             {"llminfra_lab/oneapi_emulator": LAB_ROOT / "oneapi_emulator"},
         ),
+        ImageSpec("newapi", "llminfra-lab/newapi:latest", ("oneapi",), ("calciumion/new-api:lab",)),
     )
 }
 
