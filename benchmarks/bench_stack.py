@@ -27,7 +27,7 @@ def stack_data(gpu_hosts: int) -> dict:
              "gpus": "cpu", "models": [f"embed-{h}"]},
         ]
         gpus[f"gpu-{h}"] = {"ssh": {"host": f"10.1.{h // 250}.{h % 250 + 1}",
-                                    "host_key": "ssh-ed25519 AAAAkey"},
+                                    "host_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGxsbWluZnJhLXBsYWNlaG9sZGVyLWhvc3Qta2V5LTAx"},
                             "reach": "tunnel" if h % 2 else "direct", "gpus": 4,
                             "services": services}
     return {

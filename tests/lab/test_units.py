@@ -6,6 +6,7 @@ import io
 import os
 import ssl
 import stat
+import subprocess
 import tarfile
 from pathlib import Path
 
@@ -164,7 +165,7 @@ def test_keys_and_ca_are_private_and_verify(tmp_path):
 
 def _state(lab: str = "/x/.lab") -> LabState:
     hosts = {s.name: LabHost(s.name, s.role, address(s.octet), "c-" + s.name, s.tunnel_only,
-                             f"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{s.octet:0>40}")
+                             f"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{s.octet:0>43}")
              for s in HOSTS}
     return LabState(lab, "n", "10.213.37.0/24", "root", f"{lab}/ssh/id_ed25519",
                     f"{lab}/known_hosts", f"{lab}/ca/ca.crt", address(20), [], hosts)
@@ -177,11 +178,14 @@ def test_lab_inventory_validates_against_the_stack_model(tmp_path):
     assert write_secrets(secrets_file).read_text() == before  # stable across runs
     lab = tmp_path / ".lab"
     lab_ca(lab / "ca")  # the relay's certificate and OneAPI's trusted CA must exist
+    (lab / "ssh").mkdir()  # and the operator key `check` loads
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", lab / "ssh" / "id_ed25519"],
+                   check=True)
     server_cert(lab / "ca", lab / "relay-1", ("relay-1.lab",), (address(13),))
     stack = parse_stack(lab_stack(_state(str(lab))), tmp_path / "lab.yml")
     assert stack.gpu_hosts["gpu-2"].reach == "tunnel"
     assert stack.gpu_hosts["gpu-1"].ssh.host == "10.213.37.11"
-    assert stack.gpu_hosts["gpu-1"].ssh.host_key.endswith("11".rjust(40, "0"))
+    assert stack.gpu_hosts["gpu-1"].ssh.host_key.endswith("11".rjust(43, "0"))
     assert stack.gpu_hosts["gpu-1"].services[0].image == "vllm/vllm-openai:lab"
     assert stack.gpu_hosts["gpu-2"].services[0].image == "ollama/ollama:lab"
     gw = stack.gateways["gw-1"].oneapi

@@ -15,7 +15,7 @@ BASE = {
     "name": "test",
     "gpu_hosts": {
         "gpu-1": {
-            "ssh": {"host": "10.0.0.1", "host_key": "ssh-ed25519 AAAAkey1"},
+            "ssh": {"host": "10.0.0.1", "host_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3QtaG9zdC1rZXktMTAwMDAwMDAwMDAwMDAwMDAw"},
             "gpus": 2,
             "services": [
                 {"kind": "vllm", "name": "qwen", "model": "Qwen/Qwen2.5-7B", "port": 8000,
@@ -23,7 +23,7 @@ BASE = {
             ],
         },
         "gpu-2": {
-            "ssh": {"host": "10.0.0.2", "host_key": "ssh-ed25519 AAAAkey2"},
+            "ssh": {"host": "10.0.0.2", "host_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3QtaG9zdC1rZXktMjAwMDAwMDAwMDAwMDAwMDAw"},
             "reach": "tunnel",
             "services": [
                 {"kind": "ollama", "name": "ollama", "gpus": [0], "models": ["llama3:8b"]},

@@ -19,7 +19,7 @@ def svc(d, i=0, host="gpu-1"):
 
 def add_service(d, **kw):
     gpu1(d)["services"].append({"kind": "openai", "name": "extra", "image": "x:1", "port": 9000,
-                                "gpus": "cpu", "models": ["m"], **kw})
+                                "gpus": "cpu", "models": ["m"], "bind": "10.0.0.1", **kw})
 
 
 CASES = [
@@ -28,8 +28,7 @@ CASES = [
     ("unknown_service_key", lambda d: svc(d).update(tp=2),
      "gpu-1: services/0/tp: unknown key"),
     ("wrong_type_port", lambda d: svc(d).update(port="eighty"),
-     "gpu-1: services/0/port: input should be a valid integer, unable to parse string as an "
-     "integer (got 'eighty')"),
+     "gpu-1: services/0/port: input should be a valid integer (got 'eighty')"),
     ("port_out_of_range", lambda d: svc(d).update(port=70000),
      "gpu-1: services/0/port: input should be less than or equal to 65535 (got 70000)"),
     ("vllm_task_unknown", lambda d: svc(d).update(task="classify"),
@@ -159,19 +158,21 @@ CASES = [
     ("service_negative_weight", lambda d: svc(d).update(channel={"weight": -1}),
      "gpu-1: services/0/channel/weight: input should be greater than or equal to 0 (got -1)"),
     ("channel_name_spaces", lambda d: d["channels"][0].update(name=" openai"),
-     "channels: 0/name: should be one line without surrounding spaces"),
+     "channels: 0/name: ' openai' is not a channel name (letters, digits and ._-, at most 64; "
+     "'/' is reserved for channels derived from services)"),
     ("token_name_line_break", lambda d: d["tokens"][0].update(name="a\nb"),
-     "tokens: 0/name: should be one line without surrounding spaces"),
+     "tokens: 0/name: 'a\\nb' holds a control character (line break, tab, NUL, ...)"),
     ("token_expires_epoch", lambda d: d["tokens"][0].update(expires="1970-01-01"),
      "tokens: 0/expires: should be after 1970-01-01 (OneAPI reads 0 as already expired)"),
     ("channel_name_taken_by_service", lambda d: d["channels"][0].update(name="gpu-1/qwen"),
-     "channels: 0/name: 'gpu-1/qwen' already used by the channel of gpu-1/services/0"),
+     "channels: 0/name: 'gpu-1/qwen' is not a channel name (letters, digits and ._-, at most 64; "
+     "'/' is reserved for channels derived from services)"),
     ("channel_model_comma", lambda d: d["channels"][0].update(models=["gpt-4o,gpt-4"]),
-     "channels: 0/models/0: 'gpt-4o,gpt-4': a name without commas, line breaks or surrounding "
-     "spaces (the gateway joins lists with commas)"),
+     "channels: 0/models/0: 'gpt-4o,gpt-4' is not a model name (letters, digits and ._:/@+-, "
+     "no ',' or spaces)"),
     ("service_group_comma", lambda d: svc(d).update(channel={"groups": ["a,b"]}),
-     "gpu-1: services/0/channel/groups/0: 'a,b': a name without commas, line breaks or "
-     "surrounding spaces (the gateway joins lists with commas)"),
+     "gpu-1: services/0/channel/groups/0: 'a,b' is not a group name (letters, digits, '_' and "
+     "'-', at most 32)"),
     ("groups_too_long", lambda d: d["channels"][0].update(groups=["g" * 20, "h" * 12]),
      "channels: 0/groups: 32 characters at most, comma-joined (OneAPI's column width)"),
 ]

@@ -58,14 +58,15 @@ def test_secret_values_are_masked_in_repr(base, secrets):
     assert "vllm-secret-value" not in repr(stack.secrets)
 
 
-def test_secrets_file_is_read_and_environment_wins(base, secrets, tmp_path):
+def test_secrets_come_from_file_and_environment(base, secrets, tmp_path):
     f = tmp_path / "s.env"
-    f.write_text("".join(f"{k}=file-{v}\n" for k, v in secrets.items()))
+    f.write_text("".join(f"{k}=file-{v}\n" for k, v in secrets.items() if k != "VLLM_KEY"))
     f.chmod(0o600)
     base["secrets_file"] = str(f)
-    stack = parse_stack(base, environ={"VLLM_KEY": "from-env"})
+    stack = parse_stack(base, environ={"VLLM_KEY": "from-env",
+                                       "SESSION": "file-session-secret-value"})
     assert stack.secret("VLLM_KEY") == "from-env"
-    assert stack.secret("SESSION") == "file-session-secret-value"
+    assert stack.secret("SESSION") == "file-session-secret-value"  # same value twice: fine
 
 
 def test_token_expiry_is_utc_midnight(base, secrets):
@@ -88,7 +89,7 @@ def test_tunnel_ports_depend_on_identity_not_position(base, secrets):
 def test_readiness_probe_follows_kind_and_task(base, secrets):
     base["gpu_hosts"]["gpu-1"]["services"].append(
         {"kind": "vllm", "name": "embed", "model": "/models/all-MiniLM-L6-v2", "port": 8001,
-         "gpus": "cpu", "task": "embed"})
+         "gpus": "cpu", "task": "embed", "bind": "10.0.0.1"})
     stack = parse_stack(base, environ=secrets)
     qwen, embed = stack.gpu_hosts["gpu-1"].services
     [ollama] = stack.gpu_hosts["gpu-2"].services

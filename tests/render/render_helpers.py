@@ -113,7 +113,8 @@ def variants() -> dict[str, dict]:
     d["gpu_hosts"]["gpu-1"]["services"][0].update(model_source="modelscope")
     d["mirrors"]["modelscope_endpoint"] = "modelscope.cn"
     d["gpu_hosts"]["gpu-1"]["services"].append(
-        {"kind": "vllm", "name": "tiny", "model": "Qwen/Qwen2.5-0.5B", "port": 8001, "gpus": "cpu"})
+        {"kind": "vllm", "name": "tiny", "model": "Qwen/Qwen2.5-0.5B", "port": 8001, "gpus": "cpu",
+         "bind": "10.8.0.10"})
     out["files"] = d
 
     d = prod_data()  # the same inventory on LiteLLM: one key and its section (no quotas there)

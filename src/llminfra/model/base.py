@@ -1,4 +1,4 @@
-"""Shared pydantic base and small reusable field types for the stack model."""
+"""Shared pydantic base and the name types every section uses (the rest: types.py)."""
 
 from __future__ import annotations
 
@@ -8,15 +8,21 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from .types import AbsPath, check_cidrs
+
+__all__ = ["AbsPath", "Name", "Port", "SecretName", "Strict", "check_cidrs"]
+
 # A name that is safe as a file name, a Compose project name and an nginx/systemd token.
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$|^[a-z0-9]$")
 SECRET_RE = re.compile(r"^[A-Z][A-Z0-9_]{1,63}$")
 
 
 class Strict(BaseModel):
-    """Every settings object: unknown keys are errors, assignment re-validates."""
+    """Every settings object: unknown keys are errors, assignment re-validates, and values
+    are taken as typed (no `true` as 1, no "8000" as 8000, no 1.0 as a string)."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False,
+                              strict=True)
 
 
 def _check_name(value: str) -> str:
@@ -36,26 +42,9 @@ def _check_secret(value: str) -> str:
     return value
 
 
-def _check_abs(value: str) -> str:
-    if not value.startswith("/"):
-        raise ValueError(f"{value!r} is not an absolute path")
-    return value.rstrip("/") or "/"
-
-
 Name = Annotated[str, AfterValidator(_check_name)]
 SecretName = Annotated[str, AfterValidator(_check_secret)]
-AbsPath = Annotated[str, AfterValidator(_check_abs)]
 Port = Annotated[int, Field(ge=1, le=65535)]
-
-
-def check_cidrs(values: list[str], example: str = "") -> list[str]:
-    """Every entry parses as an IPv4/IPv6 network (host bits allowed, as allow-lists write them)."""
-    for i, cidr in enumerate(values):
-        try:
-            ipaddress.ip_network(cidr, strict=False)
-        except ValueError:
-            raise ValueError(f"entry {i}: {cidr!r} is not a CIDR{example}") from None
-    return values
 
 
 def check_bridge_subnet(value: str) -> str:

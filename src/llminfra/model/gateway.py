@@ -8,6 +8,10 @@ from pydantic import Field, field_validator, model_validator
 
 from .base import AbsPath, Port, SecretName, Strict, bridge_address, check_bridge_subnet
 from .litellm import LiteLLMSettings
+from .types import (
+    Cidr, Env, GatewayRisk, Identifier, ImageRef, ImageRepo, ImageTag, IpAddress, LocalPath,
+    ServerName, Size, UnixUser,
+)
 from .ssh import SshSettings
 from .tls import TlsSettings
 
@@ -18,9 +22,9 @@ FLAVOR_IMAGES = {"oneapi": ("justsong/one-api", "v0.6.10"),
 
 
 class MysqlSettings(Strict):
-    image: str = Field("mysql:8.2", description="MySQL image.")
+    image: ImageRef = Field("mysql:8.2", description="MySQL image.")
     password: SecretName = Field(description="Secret with the MySQL password.")
-    database: str = Field("oneapi", description="Database name.")
+    database: Identifier = Field("oneapi", description="Database name.")
 
 
 class OneApiSettings(Strict):
@@ -28,19 +32,19 @@ class OneApiSettings(Strict):
         "oneapi", description="Gateway software: OneAPI, or New-API (its maintained fork; the "
         "admin API, image, bootstrap and channel type ids differ)."
     )
-    image: str | None = Field(
+    image: ImageRepo | None = Field(
         None, description="Gateway image without tag (default: justsong/one-api, or "
         "calciumion/new-api for new-api)."
     )
-    version: str | None = Field(
+    version: ImageTag | None = Field(
         None, description="Image tag (default: v0.6.10, or v0.13.2 for new-api)."
     )
     database: Literal["sqlite", "mysql"] = Field("sqlite", description="SQLite file or MySQL.")
     mysql: MysqlSettings | None = Field(None, description="Required when database is mysql.")
     redis: bool = Field(False, description="Add Redis (sets SYNC_FREQUENCY; channel changes lag).")
-    redis_image: str = Field("redis:7.4-alpine", description="Redis image.")
+    redis_image: ImageRef = Field("redis:7.4-alpine", description="Redis image.")
     data_dir: AbsPath = Field("/opt/llminfra/oneapi", description="Data kept across redeploys.")
-    admin_bind: str = Field("127.0.0.1", description="Host address the admin/API port binds to.")
+    admin_bind: IpAddress = Field("127.0.0.1", description="Host address the admin/API port binds to.")
     admin_port: Port = Field(3000, description="Host port for OneAPI (Nginx proxies to it).")
     network_subnet: str = Field(
         "172.30.0.0/24", description="Subnet of OneAPI's Compose network; tunnels listen on "
@@ -57,8 +61,8 @@ class OneApiSettings(Strict):
         "default password; New-API's first-run setup creates root with it."
     )
     sync_frequency: int = Field(60, ge=1, description="SYNC_FREQUENCY seconds (with Redis).")
-    env: dict[str, str] = Field({}, description="Extra non-secret environment for OneAPI.")
-    trust_ca_files: list[str] = Field(
+    env: Env = Field({}, description="Extra non-secret environment for OneAPI.")
+    trust_ca_files: list[LocalPath] = Field(
         [], description="PEM CA certificates on the operator's machine (relative to the stack "
         "file) that OneAPI trusts besides the system CAs, e.g. a private CA signing relay "
         "certificates. Mounted into /etc/ssl/certs of the container."
@@ -107,7 +111,7 @@ class OneApiSettings(Strict):
 
 
 class GatewayNginx(Strict):
-    server_name: str = Field(description="Public DNS name of the API.")
+    server_name: ServerName = Field(description="Public DNS name of the API.")
     tls: TlsSettings = Field(default_factory=TlsSettings)
     http_port: Port = Field(80, description="Plain HTTP port (redirects to HTTPS, ACME).")
     https_port: Port = Field(443, description="HTTPS port.")
@@ -115,7 +119,12 @@ class GatewayNginx(Strict):
         1800, ge=30, description="Seconds Nginx waits between upstream bytes; long "
         "generations and slow first tokens need minutes, not Nginx's 60 s default."
     )
-    client_max_body_size: str = Field("64m", description="Largest request body (long prompts).")
+    client_max_body_size: Size = Field("64m", description="Largest request body (long prompts).")
+    admin_allow_cidrs: list[Cidr] = Field(
+        [], max_length=256, description="Client networks that may reach OneAPI's web UI and "
+        "`/api/` through the public server name. Default: none; admins use `llminfra admin`, "
+        "an SSH forward to the loopback admin port."
+    )
 
 
 Engine = Literal["oneapi", "litellm"]
@@ -142,7 +151,15 @@ class GatewayHost(Strict):
         "`<gpu host>/<service>` into it, so adding or removing a service moves no other tunnel; "
         "`check` reports two services hashed onto one port (set `tunnel_port` on one of them)."
     )
-    tunnel_user: str = Field("llminfra-tunnel", description="User on GPU hosts that tunnels log in as.")
+    tunnel_user: UnixUser = Field(
+        "llminfra-tunnel", description="User on GPU hosts that tunnels log in as. The deploy "
+        "creates it without a login shell; root or a login user needs `login_tunnel_user`."
+    )
+    allow_risky: list[GatewayRisk] = Field(
+        [], description="Risky settings this host opts into, each listed as a warning by "
+        "`check`: `public_admin` (the engine's admin port bound off loopback, or "
+        "nginx.admin_allow_cidrs admitting everyone), `login_tunnel_user`."
+    )
 
     @model_validator(mode="after")
     def _engine_section(self) -> GatewayHost:

@@ -9,35 +9,27 @@ from pydantic import Field, field_validator, model_validator
 
 from .base import SecretName, Strict, check_cidrs
 from .providers import ChannelKind
+from .types import ChannelName, Date, GroupName, ModelName, RelayRef, Text, Url
 
 TOKEN_NAME_MAX = 26  # OneAPI caps names at 30 bytes and we prefix "lmi/"
 
 
-def _one_line(value: str) -> str:
-    # Names are matched byte for byte against what the gateway returns.
-    if not value.strip() or value != value.strip() or any(ord(c) < 32 for c in value):
-        raise ValueError("should be one line without surrounding spaces")
-    return value
-
-
 class ExternalChannel(Strict):
-    name: str = Field(description="Channel name (unique among declared channels).")
+    name: ChannelName = Field(description="Channel name (unique among declared channels).")
     type: ChannelKind = Field(
         description="Channel kind: the API the upstream speaks (with `relay`, the provider's)."
     )
-    relay: str | None = Field(
+    relay: RelayRef | None = Field(
         None, description="`<relay host>/<provider kind>`: send through that relay."
     )
-    base_url: str | None = Field(None, description="Explicit base URL (instead of `relay`).")
+    base_url: Url | None = Field(None, description="Explicit base URL (instead of `relay`).")
     key: SecretName = Field(description="Secret holding the provider API key.")
-    models: list[str] = Field(min_length=1, description="Public model names.")
-    model_mapping: dict[str, str] = {}
+    models: list[ModelName] = Field(min_length=1, max_length=256, description="Public model names.")
+    model_mapping: dict[ModelName, ModelName] = Field({}, max_length=1024)
     priority: int | None = Field(None, description="Higher wins. Default 0.")
     weight: int = Field(0, ge=0)
-    groups: list[str] = Field(["default"], min_length=1)
+    groups: list[GroupName] = Field(["default"], min_length=1, max_length=64)
     enabled: bool = True
-
-    _name = field_validator("name")(_one_line)
 
     @model_validator(mode="after")
     def _target(self) -> ExternalChannel:
@@ -47,13 +39,15 @@ class ExternalChannel(Strict):
 
 
 class Token(Strict):
-    name: str = Field(description=f"Token name, at most {TOKEN_NAME_MAX} bytes.")
+    # Names are matched byte for byte against what the gateway returns: Text keeps them one
+    # line without surrounding spaces.
+    name: Text = Field(description=f"Token name, at most {TOKEN_NAME_MAX} bytes.")
     quota: int | Literal["unlimited"] = Field(
         "unlimited", description="Quota units (500000 = $1) or `unlimited`."
     )
-    expires: dt.date | None = Field(None, description="Expiry date (UTC midnight); none = never.")
-    models: list[str] = Field([], description="Allowed models; empty = any.")
-    subnets: list[str] = Field([], description="Client CIDRs allowed; empty = any.")
+    expires: Date | None = Field(None, description="Expiry date (UTC midnight); none = never.")
+    models: list[ModelName] = Field([], max_length=256, description="Allowed models; empty = any.")
+    subnets: list[str] = Field([], max_length=256, description="Client CIDRs allowed; empty = any.")
     enabled: bool = True
 
     @field_validator("name")
@@ -61,7 +55,7 @@ class Token(Strict):
     def _name(cls, value: str) -> str:
         if not value or len(value.encode()) > TOKEN_NAME_MAX:
             raise ValueError(f"should be 1 to {TOKEN_NAME_MAX} bytes")
-        return _one_line(value)
+        return value  # one line, no surrounding spaces: Text
 
     @field_validator("expires")
     @classmethod

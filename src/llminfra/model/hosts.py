@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from .base import AbsPath, Name, Strict
+from .types import GpuRisk, HostAddress
 from .services import Service
 from .ssh import SshSettings
 
@@ -18,7 +19,7 @@ class GpuHost(Strict):
         "`tunnel`: only SSH is open, the gateway tunnels to the services."
     )
     via: Name | None = Field(None, description="Gateway that tunnels here. Default: the only gateway.")
-    address: str | None = Field(
+    address: HostAddress | None = Field(
         None, description="`direct`: address the gateway uses for service ports. Default `ssh.host`."
     )
     gpus: int | None = Field(
@@ -30,6 +31,10 @@ class GpuHost(Strict):
         None, description="Install the NVIDIA container toolkit. Default: when a service pins a GPU."
     )
     services: list[Service] = Field([], description="Model services on this host.")
+    allow_risky: list[GpuRisk] = Field(
+        [], description="Risky settings this host opts into, each listed as a warning by "
+        "`check`: `public_model_port` (a service published on a public address without an api_key)."
+    )
 
     @property
     def service_address(self) -> str:

@@ -9,6 +9,7 @@ import re
 from pydantic import Field, field_validator
 
 from .base import AbsPath, Port, SecretName, Strict, bridge_address, check_bridge_subnet
+from .types import Env, ImageRepo, ImageTag, IpAddress, LocalPath
 
 # The PyPI release the default image tag and the lab image are pinned to (README: upgrading).
 LITELLM_VERSION = "1.108.7"
@@ -17,13 +18,13 @@ BLOCKED_VERSIONS = ("1.107.0",)
 
 
 class LiteLLMSettings(Strict):
-    image: str = Field("ghcr.io/berriai/litellm", description="LiteLLM image (without tag).")
-    version: str = Field(
+    image: ImageRepo = Field("ghcr.io/berriai/litellm", description="LiteLLM image (without tag).")
+    version: ImageTag = Field(
         f"main-v{LITELLM_VERSION}", description="Image tag, pinned (never `latest`): the "
         "official tags read `main-v<release>`."
     )
     data_dir: AbsPath = Field("/opt/llminfra/litellm", description="Config and env file.")
-    bind: str = Field("127.0.0.1", description="Host address the API port binds to.")
+    bind: IpAddress = Field("127.0.0.1", description="Host address the API port binds to.")
     port: Port = Field(4000, description="Host port for LiteLLM (Nginx proxies to it).")
     network_subnet: str = Field(
         "172.30.1.0/24", description="Subnet of LiteLLM's Compose network; tunnels listen on "
@@ -41,8 +42,8 @@ class LiteLLMSettings(Strict):
         2, ge=0, description="Retries per request; a failed deployment is retried on the next "
         "one in priority order."
     )
-    env: dict[str, str] = Field({}, description="Extra non-secret environment for LiteLLM.")
-    trust_ca_files: list[str] = Field(
+    env: Env = Field({}, description="Extra non-secret environment for LiteLLM.")
+    trust_ca_files: list[LocalPath] = Field(
         [], description="PEM CA certificates on the operator's machine (relative to the stack "
         "file) that LiteLLM trusts besides the system CAs, e.g. a private CA signing relay "
         "certificates."

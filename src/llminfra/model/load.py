@@ -12,11 +12,31 @@ from .errors import StackError, line
 from .secrets import Secrets
 from .services import TAGS
 from .stack import Stack
+from .safety import check_safety, check_ssh_files
 from .validate import check_local_files, check_secrets, check_stack
 
 
+MAX_BYTES = 4 * 1024 * 1024  # a stack file is a few KB; anything near this is a mistake
+MAX_DEPTH = 64
+MAX_NODES = 200_000  # after alias expansion: stops "billion laughs" before validation
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate mapping keys (PyYAML silently keeps the last)."""
+    """SafeLoader that refuses duplicate or unhashable mapping keys, deep nesting and alias
+    bombs, and hands impossible dates on as text (the model then names the field)."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise StackError([f"stack: line {mark.line + 1}: nested deeper than "
+                                  f"{MAX_DEPTH} levels"])
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def _mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
@@ -24,19 +44,91 @@ def _mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node)
+        where = key_node.start_mark.line + 1
+        try:
+            hash(key)
+        except TypeError:
+            raise StackError([f"stack: line {where}: a mapping key should be a plain "
+                              "value, not a list or mapping"]) from None
         if key in seen:
-            raise StackError([f"stack: line {key_node.start_mark.line + 1}: duplicate key "
-                              f"{key!r} (first at line {seen[key]})"])
-        seen[key] = key_node.start_mark.line + 1
+            raise StackError([f"stack: line {where}: duplicate key {key!r} "
+                              f"(first at line {seen[key]})"])
+        seen[key] = where
     return loader.construct_mapping(node)
 
 
+def _timestamp(loader: _UniqueKeyLoader, node: yaml.ScalarNode) -> Any:
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """Nodes the document has once aliases are expanded; refuses recursive aliases."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise StackError([f"stack: line {node.start_mark.line + 1}: an alias refers to "
+                              "the node that contains it"])
+        active.add(key)
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(child) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        active.discard(key)
+        sizes[key] = min(total, MAX_NODES + 1)
+        return sizes[key]
+
+    return size(root)
+
+
+def parse_yaml(text: str) -> Any:
+    """YAML text to plain data, or StackError: never another exception."""
+    loader = _UniqueKeyLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node) > MAX_NODES:
+            raise StackError([f"stack: the document expands to more than {MAX_NODES} values "
+                              "(aliases repeating aliases?)"])
+        return loader.construct_document(node)
+    except StackError:
+        raise
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise StackError([f"stack: {where}invalid YAML ({problem})"]) from None
+    except RecursionError:
+        raise StackError([f"stack: nested deeper than {MAX_DEPTH} levels"]) from None
+    except (ValueError, TypeError, OverflowError) as exc:
+        # e.g. `!!int abc`, or an integer with more digits than Python converts
+        raise StackError([f"stack: invalid YAML value ({str(exc)[:120]})"]) from None
+    finally:
+        loader.dispose()
+
 
 _MESSAGES = {
     "extra_forbidden": "unknown key",
     "missing": "is required",
 }
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:60] + "...(" + str(len(text)) + " characters)"
 
 
 def pydantic_lines(exc: ValidationError) -> list[str]:
@@ -52,7 +144,7 @@ def pydantic_lines(exc: ValidationError) -> list[str]:
             if err["type"] not in ("value_error", "assertion_error") and "input" in err:
                 shown = err["input"]
                 if not isinstance(shown, (dict, list)):
-                    msg = f"{msg} (got {shown!r})"
+                    msg = f"{msg} (got {_short(shown)})"
         if err["type"] == "union_tag_invalid":
             msg = f"unknown kind {err['ctx'].get('tag')!r} (expected {err['ctx'].get('expected_tags')})"
         if err["type"] not in ("value_error", "assertion_error") and msg:
@@ -62,7 +154,11 @@ def pydantic_lines(exc: ValidationError) -> list[str]:
 
 
 def _local(base: Path, value: str) -> str:
-    path = Path(value).expanduser()
+    path = Path(value)
+    try:
+        path = path.expanduser()
+    except RuntimeError:  # ~someone who has no home here: check_local_files reports it
+        return value
     return str(path if path.is_absolute() else (base / path).resolve())
 
 
@@ -77,6 +173,12 @@ def resolve_local_paths(stack: Stack, base: Path) -> None:
         for engine in (gw.oneapi, gw.litellm):
             if engine is not None:
                 engine.trust_ca_files = [_local(base, f) for f in engine.trust_ca_files]
+    for name in [*stack.gpu_hosts, *stack.gateways, *stack.relays]:
+        ssh = stack.host(name).ssh
+        if ssh.key:
+            ssh.key = _local(base, ssh.key)
+        if ssh.known_hosts:
+            ssh.known_hosts = _local(base, ssh.known_hosts)
 
 
 def parse_stack(data: Any, source: Path | None = None, environ: dict[str, str] | None = None,
@@ -95,11 +197,30 @@ def parse_stack(data: Any, source: Path | None = None, environ: dict[str, str] |
     stack._secrets = Secrets(secrets_file, environ)
     resolve_local_paths(stack, base)
     errors = check_stack(stack) + check_local_files(stack)
+    safety_errors, stack._warnings = check_safety(stack)
+    errors += safety_errors
     if check_secret_values:
-        errors += check_secrets(stack)
+        errors += check_secrets(stack) + check_ssh_files(stack)
     if errors:
         raise StackError(errors)
     return stack
+
+
+def read_text(path: Path, what: str = "stack") -> str:
+    """A small UTF-8 text file, or StackError naming why not."""
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_BYTES + 1)
+    except IsADirectoryError:
+        raise StackError([f"{what}: {path} is a directory, not a file"]) from None
+    except OSError as exc:
+        raise StackError([f"{what}: cannot read {path}: {exc.strerror or exc}"]) from None
+    if len(raw) > MAX_BYTES:
+        raise StackError([f"{what}: {path} is larger than {MAX_BYTES // 1024 // 1024} MiB"])
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise StackError([f"{what}: {path} is not UTF-8 text (byte {exc.start})"]) from None
 
 
 def load_stack(path: str | Path, environ: dict[str, str] | None = None,
@@ -108,14 +229,5 @@ def load_stack(path: str | Path, environ: dict[str, str] | None = None,
     path = Path(path)
     if path.suffix == ".py":
         path = path.with_suffix(".yml")
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise StackError([f"stack: cannot read {path}: {exc.strerror}"]) from None
-    try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark else ""
-        raise StackError([f"stack: {where}invalid YAML ({getattr(exc, 'problem', exc)})"]) from None
+    data = parse_yaml(read_text(path))
     return parse_stack(data, path.resolve(), environ, check_secret_values, secrets_file)

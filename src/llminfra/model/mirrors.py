@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from .base import Strict
+from .types import HostPort, Registry, Url
 
 
 class Mirrors(Strict):
@@ -14,28 +15,30 @@ class Mirrors(Strict):
         "distro", description="Install Docker from the distribution (docker.io + Compose v2) "
         "or from the docker-ce apt repository."
     )
-    docker_ce_repo: str = Field(
+    docker_ce_repo: Url = Field(
         "https://download.docker.com/linux", description="docker-ce apt repository base URL "
         "(`<url>/<distro>` is used), e.g. a mirror."
     )
-    registry_mirrors: list[str] = Field(
-        [], description="Docker Hub pull-through mirrors (daemon.json `registry-mirrors`)."
+    registry_mirrors: list[Url] = Field(
+        [], max_length=16, description="Docker Hub pull-through mirrors (daemon.json `registry-mirrors`)."
     )
-    image_rewrite: dict[str, str] = Field(
-        {}, description="Registry prefix rewrites applied to every image we render, e.g. "
+    image_rewrite: dict[Registry, Registry] = Field(
+        {}, max_length=64, description="Registry prefix rewrites applied to every image we render, e.g. "
         "`{ghcr.io: ghcr.m.example.cn, docker.io: hub.m.example.cn}`; "
         "registry mirrors alone only cover Docker Hub."
     )
-    nvidia_repo: str = Field(
+    nvidia_repo: Url = Field(
         "https://nvidia.github.io/libnvidia-container", description="NVIDIA container "
         "toolkit apt repository base URL."
     )
-    huggingface_endpoint: str | None = Field(None, description="HF_ENDPOINT for vLLM, e.g. a mirror.")
-    modelscope_endpoint: str | None = Field(
-        None, description="MODELSCOPE_DOMAIN for services with model_source modelscope."
+    huggingface_endpoint: Url | None = Field(None, description="HF_ENDPOINT for vLLM, e.g. a mirror.")
+    modelscope_endpoint: HostPort | None = Field(
+        None, description="MODELSCOPE_DOMAIN (a host name, no scheme) for services with "
+        "model_source modelscope."
     )
-    pip_index: str | None = Field(None, description="PIP_INDEX_URL passed to model containers.")
-    apt_proxy: str | None = Field(None, description="HTTP proxy for apt on all hosts.")
+    pip_index: Url | None = Field(None, description="PIP_INDEX_URL passed to model containers.")
+    apt_proxy: Url | None = Field(
+        None, description="HTTP proxy for apt on all hosts (`http://host:port`).")
 
     def image(self, ref: str) -> str:
         """Apply `image_rewrite` to an image reference."""

@@ -8,15 +8,17 @@ from pydantic import Field, field_validator, model_validator
 
 from .base import Port, SecretName, Strict, check_cidrs
 from .providers import PROVIDERS, ProviderName
+from .types import HeaderName, HostPort, RelayRisk, ServerName, Upstream, UrlPrefix
 from .ssh import SshSettings
 from .tls import TlsSettings
 
 
 class Provider(Strict):
     kind: ProviderName = Field(description="The provider fronted (sets the default upstream).")
-    upstream: str | None = Field(None, description="Upstream host. Default: the provider's API host.")
-    prefix: str | None = Field(None, description="Path routing: URL prefix. Default `/<kind>`.")
-    server_name: str | None = Field(None, description="Host routing: this provider's DNS name.")
+    upstream: Upstream | None = Field(
+        None, description="Upstream host[:port]. Default: the provider's API host.")
+    prefix: UrlPrefix | None = Field(None, description="Path routing: URL prefix. Default `/<kind>`.")
+    server_name: ServerName | None = Field(None, description="Host routing: this provider's DNS name.")
 
     @property
     def upstream_host(self) -> str:
@@ -26,20 +28,13 @@ class Provider(Strict):
     def path_prefix(self) -> str:
         return (self.prefix or f"/{self.kind}").rstrip("/")
 
-    @field_validator("prefix")
-    @classmethod
-    def _prefix(cls, value: str | None) -> str | None:
-        if value is not None and (not value.startswith("/") or value == "/"):
-            raise ValueError("should start with '/' and name a path, e.g. /openai")
-        return value
-
 
 class RelayAccess(Strict):
-    allow_cidrs: list[str] = Field([], description="Client networks allowed in.")
+    allow_cidrs: list[str] = Field([], max_length=256, description="Client networks allowed in.")
     shared_secret: SecretName | None = Field(
         None, description="Secret clients may send in `header` instead of coming from an allowed network."
     )
-    header: str = Field("X-Relay-Key", description="Header carrying the shared secret.")
+    header: HeaderName = Field("X-Relay-Key", description="Header carrying the shared secret.")
 
     @field_validator("allow_cidrs")
     @classmethod
@@ -57,17 +52,21 @@ class RelayAccess(Strict):
 
 class RelayHost(Strict):
     ssh: SshSettings
-    server_name: str = Field(description="DNS name of the relay (path routing) or default server.")
+    server_name: ServerName = Field(description="DNS name of the relay (path routing) or default server.")
     routing: Literal["path", "host"] = Field("path", description="Route by URL prefix or by server name.")
-    providers: list[Provider] = Field(min_length=1)
+    providers: list[Provider] = Field(min_length=1, max_length=16)
     access: RelayAccess
     tls: TlsSettings = Field(default_factory=TlsSettings)
     https_port: Port = Field(443, description="HTTPS port.")
-    resolver: list[str] = Field(
-        ["1.1.1.1", "8.8.8.8"], min_length=1,
+    resolver: list[HostPort] = Field(
+        ["1.1.1.1", "8.8.8.8"], min_length=1, max_length=8,
         description="DNS servers Nginx re-resolves upstreams with (provider IPs change).",
     )
     read_timeout: int = Field(1800, ge=30, description="Seconds between upstream bytes.")
+    allow_risky: list[RelayRisk] = Field(
+        [], description="Risky settings this host opts into, each listed as a warning by "
+        "`check`: `open_relay` (allow_cidrs admits every address)."
+    )
 
     @model_validator(mode="after")
     def _routing(self) -> RelayHost:

@@ -33,15 +33,43 @@ def parse_dotenv(text: str) -> dict[str, str]:
     return values
 
 
+MAX_FILE = 1024 * 1024
+
+
+def _read_file(file: Path) -> tuple[dict[str, str], str | None]:
+    """(values, problem): a secrets file that cannot be read is a problem, not a traceback."""
+    try:
+        if not file.exists():
+            return {}, None
+        if file.is_dir():
+            return {}, f"{file} is a directory, not a file"
+        with file.open("rb") as fh:
+            raw = fh.read(MAX_FILE + 1)
+    except OSError as exc:
+        return {}, f"cannot read {file}: {exc.strerror or exc}"
+    if len(raw) > MAX_FILE:
+        return {}, f"{file} is larger than 1 MiB"
+    try:
+        return parse_dotenv(raw.decode("utf-8")), None
+    except UnicodeDecodeError as exc:
+        return {}, f"{file} is not UTF-8 text (byte {exc.start})"
+
+
 class Secrets:
-    """Looks a secret up in the environment first, then in the secrets file."""
+    """Looks a secret up in the environment and in the secrets file. A name set in both
+    with different values is a conflict (`conflicts()`), never a silent precedence."""
 
     def __init__(self, file: Path | None, environ: dict[str, str] | None = None):
         self.file = file
         self._env = dict(os.environ if environ is None else environ)
         self._file_values: dict[str, str] = {}
-        if file is not None and file.exists():
-            self._file_values = parse_dotenv(file.read_text())
+        self.problem: str | None = None
+        if file is not None:
+            self._file_values, self.problem = _read_file(file)
+
+    def conflicts(self, name: str) -> bool:
+        env, in_file = self._env.get(name), self._file_values.get(name)
+        return bool(env and in_file and env != in_file)
 
     def where(self) -> str:
         return f"environment and {self.file}" if self.file else "environment"
@@ -57,9 +85,12 @@ class Secrets:
 
     def file_is_private(self) -> bool:
         # *.example files hold placeholders and are committed; git cannot store mode 0600.
-        if self.file is None or not self.file.exists() or self.file.suffix == ".example":
+        if self.file is None or self.problem or self.file.suffix == ".example":
             return True
-        return stat.S_IMODE(self.file.stat().st_mode) & 0o077 == 0
+        try:
+            return stat.S_IMODE(self.file.stat().st_mode) & 0o077 == 0
+        except OSError:
+            return True  # absent: nothing to protect
 
     def __repr__(self) -> str:
         return f"Secrets(file={self.file!s}, names=***)"

@@ -2,40 +2,32 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from .base import Port, Strict
+from .base import Port, SecretName, Strict
+from .types import HOST_KEY_TYPES, HostAddress, HostKey, LocalPath, UnixUser
 
-HOST_KEY_TYPES = ("ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
-                  "ecdsa-sha2-nistp521", "ssh-rsa")
+__all__ = ["HOST_KEY_TYPES", "SshSettings"]
 
 
 class SshSettings(Strict):
-    host: str = Field(description="Address or DNS name the operator's machine connects to.")
+    host: HostAddress = Field(description="Address or DNS name the operator's machine connects to.")
     port: Port = Field(22, description="SSH port.")
-    user: str = Field("root", description="Login user (needs root or passwordless sudo).")
-    key: str | None = Field(
-        None, description="Private key file on the operator's machine; `~` is expanded."
+    user: UnixUser = Field("root", description="Login user (needs root or passwordless sudo).")
+    key: LocalPath | None = Field(
+        None, description="Private key file on the operator's machine; `~` is expanded. "
+        "Default: the keys ssh-agent offers (as pyinfra does)."
     )
-    host_key: str | None = Field(
+    key_password: SecretName | None = Field(
+        None, description="Secret holding the passphrase of `key`, if it has one (pyinfra's "
+        "`ssh_key_password`). Without it, an encrypted key is used through ssh-agent."
+    )
+    host_key: HostKey | None = Field(
         None,
         description="Pinned public host key, e.g. `ssh-ed25519 AAAA...`. Written to a generated "
         "known_hosts file; connections to any other key are refused.",
     )
-    known_hosts: str | None = Field(
+    known_hosts: LocalPath | None = Field(
         None, description="A known_hosts file to use instead of `host_key`."
     )
     sudo: bool = Field(False, description="Run operations with sudo (when `user` is not root).")
-
-    @field_validator("host_key")
-    @classmethod
-    def _key_shape(cls, value: str | None) -> str | None:
-        if value is None:
-            return value
-        parts = value.split()
-        if len(parts) < 2 or parts[0] not in HOST_KEY_TYPES:
-            raise ValueError(
-                "should be a public host key line such as 'ssh-ed25519 AAAA...' "
-                "(see /etc/ssh/ssh_host_ed25519_key.pub on the host)"
-            )
-        return " ".join(parts[:2])

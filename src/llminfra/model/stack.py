@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import Field, PrivateAttr
 
 from .base import Name, Strict
+from .types import LocalPath
 from .gateway import GatewayHost
 from .gateway_objects import ExternalChannel, Token
 from .hosts import GpuHost
@@ -59,8 +60,8 @@ class ChannelSpec:
 
 
 class Stack(Strict):
-    name: str = Field("prod", description="Environment name (shown in plans).")
-    secrets_file: str | None = Field(
+    name: Name = Field("prod", description="Environment name (shown in plans).")
+    secrets_file: LocalPath | None = Field(
         None, description="Dotenv file with secret values, relative to this file. "
         "Default `<stack file stem>.secrets.env`; keep it git-ignored and 0600."
     )
@@ -68,16 +69,22 @@ class Stack(Strict):
     gpu_hosts: dict[Name, GpuHost] = Field({}, description="GPU hosts by name.")
     gateways: dict[Name, GatewayHost] = Field({}, description="Gateway VMs by name.")
     relays: dict[Name, RelayHost] = Field({}, description="Relay boxes by name.")
-    channels: list[ExternalChannel] = Field([], description="Channels beyond the model services.")
-    tokens: list[Token] = Field([], description="OneAPI tokens for clients.")
+    channels: list[ExternalChannel] = Field([], max_length=1024, description="Channels beyond the model services.")
+    tokens: list[Token] = Field([], max_length=1024, description="OneAPI tokens for clients.")
 
     _source: Path | None = PrivateAttr(None)
     _secrets: Secrets | None = PrivateAttr(None)
+    _warnings: list[str] = PrivateAttr(default_factory=list)
 
     # -- wiring ---------------------------------------------------------------------------
     @property
     def source(self) -> Path | None:
         return self._source
+
+    @property
+    def warnings(self) -> list[str]:
+        """Risky settings the inventory opted into (`allow_risky`), one line each."""
+        return list(self._warnings)
 
     @property
     def secrets(self) -> Secrets:

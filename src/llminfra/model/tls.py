@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from .base import Strict
+from .types import Email, LocalPath
 
 
 class TlsSettings(Strict):
@@ -14,9 +15,9 @@ class TlsSettings(Strict):
         "self_signed", description="`self_signed` (labs), `files` (bring cert+key), "
         "`acme` (certbot, HTTP-01 on port 80)."
     )
-    cert_file: str | None = Field(None, description="`files`: certificate chain on the operator's machine.")
-    key_file: str | None = Field(None, description="`files`: private key on the operator's machine.")
-    acme_email: str | None = Field(None, description="`acme`: account e-mail.")
+    cert_file: LocalPath | None = Field(None, description="`files`: certificate chain on the operator's machine.")
+    key_file: LocalPath | None = Field(None, description="`files`: private key on the operator's machine.")
+    acme_email: Email | None = Field(None, description="`acme`: account e-mail.")
 
     @model_validator(mode="after")
     def _needs(self) -> TlsSettings:

@@ -219,28 +219,58 @@ def _litellm(stack: Stack) -> Iterator[str]:
                                    "'default' (or use engine: oneapi)")
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _env_file_problem(value: str) -> str | None:
+    """Secrets are written single-quoted into env files: these would end the value early."""
+    if "'" in value:
+        return "holds a single quote"
+    if _CONTROL.search(value):
+        return "holds a line break or control character"
+    if value.endswith("\\"):
+        return "ends in a backslash"
+    return None
+
+
 def check_secrets(stack: Stack) -> list[str]:
     errors: list[str] = []
     secrets = stack.secrets
+    if secrets.problem:
+        errors.append(f"stack: secrets_file: {secrets.problem}")
     if not secrets.file_is_private():
         errors.append(f"stack: secrets_file: {secrets.file} is readable by other users "
                       f"(run: chmod 600 {secrets.file})")
+    reported: set[str] = set()
     for loc, name in stack.secret_names():
         if not secrets.has(name):
             errors.append(line(loc, f"secret {name} is not set (looked in {secrets.where()})"))
-        elif any(c in secrets.get(name) for c in "\r\n"):
+            continue
+        if name in reported:
+            continue
+        reported.add(name)
+        if secrets.conflicts(name):
+            errors.append(line(loc, f"secret {name} is set in the environment and in "
+                          f"{secrets.file} with different values: unset one of them"))
+        value = secrets.get(name)
+        if any(c in value for c in "\r\n"):
             errors.append(line(loc, f"secret {name} holds a line break (secrets are one line)"))
+            continue
+        problem = _env_file_problem(value)
+        if problem:
+            errors.append(line(loc, f"secret {name} {problem} (it is written into an env "
+                               "file)"))
     for relay_name, relay in stack.relays.items():
         secret = relay.access.shared_secret
-        loc = ("relays", relay_name, "access", "shared_secret")
-        if not (secret and secrets.has(secret)):
-            continue
-        if not _HEADER_SAFE.match(secrets.get(secret)):
-            errors.append(line(loc, f"secret {secret} may only hold letters, digits and -_.+/= "
-                               "(it is compared inside the Nginx config)"))
-        elif secrets.get(secret) in _MAP_KEYWORDS:
-            errors.append(line(loc, f"secret {secret} is an Nginx map keyword "
-                               f"({', '.join(_MAP_KEYWORDS)}): choose a real secret"))
+        if secret and secrets.has(secret):
+            value = secrets.get(secret)
+            loc = ("relays", relay_name, "access", "shared_secret")
+            if not _HEADER_SAFE.match(value):
+                errors.append(line(loc, f"secret {secret} may only hold letters, digits and "
+                                   "-_.+/= (it is compared inside the Nginx config)"))
+            elif value in _MAP_KEYWORDS:
+                errors.append(line(loc, f"secret {secret} is an Nginx map keyword "
+                                   f"({', '.join(_MAP_KEYWORDS)}): choose a real secret"))
     for gw_name, gw in stack.gateways.items():
         if gw.engine != "oneapi" or gw.oneapi is None:
             continue
@@ -256,14 +286,38 @@ def check_secrets(stack: Stack) -> list[str]:
     return errors
 
 
+def _file_problem(path: str, needle: str | None = None, what: str = "") -> str | None:
+    """Why an operator-side file cannot be used (missing, unreadable, wrong content)."""
+    p = Path(path)
+    try:
+        if p.is_dir():
+            return f"{path} is a directory, not a file"
+        if not p.is_file():
+            return f"{path} does not exist"
+        if needle is None:
+            with p.open("rb"):
+                return None
+        with p.open("rb") as fh:
+            head = fh.read(1024 * 1024)
+    except OSError as exc:
+        return f"cannot read {path}: {exc.strerror or exc}"
+    if needle.encode() not in head:
+        return f"{path} holds no {what}"
+    return None
+
+
 def check_local_files(stack: Stack) -> list[str]:
     """Operator-side files the deploy will upload must exist (and hold what they should)."""
     errors: list[str] = []
     for _, loc, tls in stack.tls_settings():
-        for key in ("cert_file", "key_file"):
+        if tls.mode != "files":
+            continue
+        for key, needle, what in (("cert_file", "-----BEGIN CERTIFICATE-----", "PEM certificate"),
+                                  ("key_file", "PRIVATE KEY-----", "PEM private key")):
             path = getattr(tls, key)
-            if tls.mode == "files" and path and not Path(path).is_file():
-                errors.append(line(loc + (key,), f"{path} does not exist"))
+            problem = path and _file_problem(path, needle, what)
+            if problem:
+                errors.append(line(loc + (key,), problem))
     for section in ("gpu_hosts", "gateways", "relays"):
         for host_name, host in getattr(stack, section).items():
             known = host.ssh.known_hosts
@@ -273,8 +327,7 @@ def check_local_files(stack: Stack) -> list[str]:
     for gw_name, gw in stack.gateways.items():
         for i, path in enumerate(gw.engine_settings.trust_ca_files):
             loc = ("gateways", gw_name, gw.engine, "trust_ca_files", i)
-            if not Path(path).is_file():
-                errors.append(line(loc, f"{path} does not exist"))
-            elif "-----BEGIN CERTIFICATE-----" not in Path(path).read_text(errors="replace"):
-                errors.append(line(loc, f"{path} holds no PEM certificate"))
+            problem = _file_problem(path, "-----BEGIN CERTIFICATE-----", "PEM certificate")
+            if problem:
+                errors.append(line(loc, problem))
     return errors

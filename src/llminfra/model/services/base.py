@@ -9,6 +9,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field, field_validator
 
 from ..base import Name, Port, SecretName, Strict
+from ..types import Arg, Env, GroupName, ImageRef, IpAddress, ModelName
 from ..mirrors import Mirrors
 
 
@@ -21,16 +22,17 @@ class ChannelOptions(Strict):
         "another channel serves the same model name."
     )
     weight: int = Field(0, ge=0, description="Stored by OneAPI, not used for routing by it.")
-    groups: list[str] = Field(["default"], min_length=1, description="OneAPI user groups.")
-    model_mapping: dict[str, str] = Field(
-        {}, description="Public model name -> name sent upstream."
+    groups: list[GroupName] = Field(["default"], min_length=1, max_length=64,
+                                    description="OneAPI user groups.")
+    model_mapping: dict[ModelName, ModelName] = Field(
+        {}, max_length=1024, description="Public model name -> name sent upstream."
     )
 
 
-Gpus = list[Annotated[int, Field(ge=0)]] | Literal["cpu"]
+Gpus = Annotated[list[Annotated[int, Field(ge=0, le=1023)]], Field(max_length=64)] | Literal["cpu"]
 # Extra server arguments, appended after the ones a kind builds. One definition, so every
 # kind that takes them applies the same rules.
-ExtraArgs = list[str]
+ExtraArgs = Annotated[list[Arg], Field(max_length=256)]
 # How the deploy decides a model is servable: `chat` sends one real token, `embeddings` one
 # embedding, `list` only asks /v1/models (Ollama lists once pulled; other servers may serve
 # embeddings only).
@@ -78,12 +80,12 @@ class ServiceBase(Strict):
     name: Name = Field(description="Service name; also the Compose project `llm-<name>`.")
     port: Port = Field(description="Port the server listens on, on the GPU host.")
     gpus: Gpus = Field(description="GPU indices this service may use, or `cpu`.")
-    image: str = Field("", description="Container image; each kind has its own default.")
-    bind: str | None = Field(
+    image: ImageRef = Field(description="Container image; each kind has its own default.")
+    bind: IpAddress | None = Field(
         None, description="Host address the port is published on. Default: `127.0.0.1` on "
         "tunnel-only hosts, `0.0.0.0` on directly reachable hosts."
     )
-    env: dict[str, str] = Field({}, description="Extra environment (non-secret).")
+    env: Env = Field({}, description="Extra environment (non-secret).")
     tunnel_port: Port | None = Field(
         None, description="Gateway-side tunnel port (tunnel-only hosts). Default: the "
         "stable hash of `<gpu host>/<service>` into the gateway's `tunnel_port_base` range."

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from ..base import Port
+from ..types import AbsPath, Duration, ImageRef, ModelName
 from ..mirrors import Mirrors
 from .base import Healthcheck, Runtime, ServiceBase, host_dir
 
@@ -15,13 +16,13 @@ MODELS_DIR = "/ollama-models"
 
 class OllamaService(ServiceBase):
     kind: Literal["ollama"]
-    image: str = Field("ollama/ollama:0.5.7", description="Ollama image.")
+    image: ImageRef = Field("ollama/ollama:0.5.7", description="Ollama image.")
     port: Port = 11434
-    models: list[str] = Field([], description="Models pulled before the service counts as ready.")
-    keep_alive: str = Field("5m", description="OLLAMA_KEEP_ALIVE.")
+    models: list[ModelName] = Field([], max_length=64, description="Models pulled before the service counts as ready.")
+    keep_alive: Duration = Field("5m", description="OLLAMA_KEEP_ALIVE.")
     num_parallel: int = Field(4, ge=1, description="OLLAMA_NUM_PARALLEL.")
     max_loaded_models: int = Field(1, ge=1, description="OLLAMA_MAX_LOADED_MODELS.")
-    cache_dir: str | None = Field(
+    cache_dir: AbsPath | None = Field(
         None, description="Host directory for OLLAMA_MODELS. Default `<data_dir>/ollama`."
     )
 

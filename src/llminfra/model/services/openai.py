@@ -8,6 +8,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from ..base import Port, SecretName
+from ..types import Arg, ImageRef, ModelName, Volume
 from ..mirrors import Mirrors
 from .base import Runtime, ServiceBase
 
@@ -16,12 +17,13 @@ class OpenAIService(ServiceBase):
     reference_note: ClassVar[str] = "any OpenAI-compatible server"
 
     kind: Literal["openai"]
-    image: str = Field(description="Any image serving the OpenAI API (TGI, llama.cpp, ...).")
-    command: list[str] = Field([], description="Container command (arguments).")
+    image: ImageRef = Field(description="Any image serving the OpenAI API (TGI, llama.cpp, ...).")
+    command: list[Arg] = Field([], max_length=256, description="Container command (arguments).")
     container_port: Port | None = Field(None, description="Port inside the container. Default `port`.")
-    models: list[str] = Field(min_length=1, description="Model names it serves.")
+    models: list[ModelName] = Field(min_length=1, max_length=64,
+                                    description="Model names it serves.")
     api_key: SecretName | None = Field(None, description="Secret the server expects, if any.")
-    volumes: list[str] = Field([], description="Compose volume lines, `host:container[:ro]`.")
+    volumes: list[Volume] = Field([], max_length=64, description="Compose volume lines, `host:container[:ro]`.")
 
     def served(self) -> list[str]:
         return list(self.models)

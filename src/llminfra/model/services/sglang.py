@@ -8,6 +8,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from ..base import SecretName
+from ..types import AbsPath, ImageRef, ModelName, ModelSource, Size
 from ..mirrors import Mirrors
 from .base import ExtraArgs, Healthcheck, Probe, Runtime, ServiceBase, host_dir
 
@@ -22,9 +23,9 @@ class SglangService(ServiceBase):
     health_path: ClassVar[str | None] = "/health"  # 503 until warm-up ends
 
     kind: Literal["sglang"]
-    image: str = Field("lmsysorg/sglang:v0.4.7.post1-cu124", description="SGLang image.")
-    model: str = Field(description="Hugging Face id, or a path inside `cache_dir`.")
-    served_name: str | None = Field(
+    image: ImageRef = Field("lmsysorg/sglang:v0.4.7.post1-cu124", description="SGLang image.")
+    model: ModelSource = Field(description="Hugging Face id, or a path inside `cache_dir`.")
+    served_name: ModelName | None = Field(
         None, description="Name clients use (SGLang serves one). Default: the last part of `model`."
     )
     tensor_parallel_size: int | None = Field(
@@ -40,10 +41,10 @@ class SglangService(ServiceBase):
     hf_token: SecretName | None = Field(None, description="Secret with a Hugging Face token.")
     trust_remote_code: bool = False
     extra_args: ExtraArgs = Field([], description="Appended verbatim to SGLang's arguments.")
-    cache_dir: str | None = Field(
+    cache_dir: AbsPath | None = Field(
         None, description="Host directory for weights. Default `<data_dir>/models`."
     )
-    shm_size: str = Field("16g", description="Shared memory for the container (NCCL/PyTorch).")
+    shm_size: Size = Field("16g", description="Shared memory for the container (NCCL/PyTorch).")
 
     def served(self) -> list[str]:
         return [self.served_name or self.model.rstrip("/").split("/")[-1]]

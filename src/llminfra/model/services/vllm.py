@@ -8,6 +8,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from ..base import SecretName
+from ..types import AbsPath, ImageRef, ModelName, ModelSource, Size, TokenWord
 from ..mirrors import Mirrors
 from .base import ExtraArgs, Healthcheck, Probe, Runtime, ServiceBase, host_dir
 
@@ -16,8 +17,8 @@ class VllmService(ServiceBase):
     health_path: ClassVar[str | None] = "/health"
 
     kind: Literal["vllm"]
-    image: str = Field("vllm/vllm-openai:v0.6.6", description="vLLM image.")
-    model: str = Field(
+    image: ImageRef = Field("vllm/vllm-openai:v0.6.6", description="vLLM image.")
+    model: ModelSource = Field(
         description="Hugging Face / ModelScope id, a path inside `cache_dir`, or a path inside "
         "the image."
     )
@@ -27,8 +28,8 @@ class VllmService(ServiceBase):
         "itself; to use a generative architecture for embeddings add `--runner pooling` "
         "(vLLM >= 0.10) to `extra_args`."
     )
-    served_names: list[str] = Field(
-        [], description="Names clients use. Default: the last part of `model`."
+    served_names: list[ModelName] = Field(
+        [], max_length=64, description="Names clients use. Default: the last part of `model`."
     )
     tensor_parallel_size: int | None = Field(
         None, ge=1, description="Default: the number of pinned GPUs."
@@ -36,8 +37,8 @@ class VllmService(ServiceBase):
     max_model_len: int | None = Field(None, ge=16, description="Context length cap.")
     gpu_memory_utilization: float = Field(0.9, gt=0, le=1, description="Share of VRAM vLLM uses.")
     dtype: Literal["auto", "half", "float16", "bfloat16", "float", "float32"] = "auto"
-    quantization: str | None = Field(None, description="e.g. awq, gptq, fp8.")
-    lora_modules: dict[str, str] = Field({}, description="LoRA name -> path or repo id.")
+    quantization: TokenWord | None = Field(None, description="e.g. awq, gptq, fp8.")
+    lora_modules: dict[ModelName, ModelSource] = Field({}, max_length=64, description="LoRA name -> path or repo id.")
     api_key: SecretName | None = Field(
         None, description="Secret required by vLLM from clients (and used by the channel)."
     )
@@ -47,10 +48,10 @@ class VllmService(ServiceBase):
     model_source: Literal["huggingface", "modelscope"] = Field(
         "huggingface", description="Where weights are downloaded from."
     )
-    cache_dir: str | None = Field(
+    cache_dir: AbsPath | None = Field(
         None, description="Host directory for weights. Default `<data_dir>/models`."
     )
-    shm_size: str = Field("16g", description="Shared memory for the container (NCCL/PyTorch).")
+    shm_size: Size = Field("16g", description="Shared memory for the container (NCCL/PyTorch).")
 
     def served(self) -> list[str]:
         return self.served_names or [self.model.rstrip("/").split("/")[-1]]

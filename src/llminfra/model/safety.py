@@ -1,0 +1,163 @@
+"""Checks that keep a valid-looking inventory from doing something dangerous: names that
+collide once derived, risky settings without an explicit opt-in, operator-side SSH files.
+
+Each check returns error lines; `risky` also returns the warnings `check` prints for the
+risks an inventory opted into.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import line
+from .stack import Stack
+from .types import RISKS, cidr_network, model_name
+
+Loc = tuple[object, ...]
+
+# Accounts that exist on stock Debian/Ubuntu images or cloud images: people or daemons log in
+# (or run) as them, so the tunnel deploy must not take them over.
+LOGIN_USERS = frozenset({
+    "root", "admin", "ubuntu", "debian", "ec2-user", "centos", "cloud-user", "azureuser",
+    "daemon", "bin", "sys", "sync", "games", "man", "lp", "mail", "news", "uucp", "proxy",
+    "www-data", "backup", "list", "irc", "gnats", "nobody", "systemd-network", "sshd",
+    "messagebus", "syslog", "_apt",
+})
+
+
+def check_safety(stack: Stack) -> tuple[list[str], list[str]]:
+    """(errors, warnings)."""
+    errors = list(_derived_names(stack))
+    risk_errors, warnings = _risky(stack)
+    return errors + risk_errors, warnings
+
+
+# -- derived names ------------------------------------------------------------------------
+
+def _derived_names(stack: Stack) -> Iterator[str]:
+    for host_name, gpu in stack.gpu_hosts.items():
+        for i, svc in enumerate(gpu.services):
+            loc: Loc = ("gpu_hosts", host_name, "services", i)
+            for served in svc.served():
+                try:
+                    model_name(served)
+                except ValueError:
+                    yield line(loc + ("model",), f"its last part {served!r} is not usable as a "
+                               "served model name: name one explicitly")
+    units: dict[tuple[str, str], str] = {}
+    for t in stack.tunnels():
+        key = (t.gateway, t.unit)
+        where = f"{t.gpu_host}/{t.service}"
+        if key in units:
+            idx = [s.name for s in stack.gpu_hosts[t.gpu_host].services].index(t.service)
+            yield line(("gpu_hosts", t.gpu_host, "services", idx, "name"),
+                       f"tunnel unit {t.unit} on {t.gateway} is also derived from "
+                       f"{units[key]}: rename one of the services")
+        units.setdefault(key, where)
+    # Channel names derived from services vs declared ones: validate._gateway_channels.
+    for relay_name, relay in stack.relays.items():
+        names: dict[str, str] = {relay.server_name: "server_name"}
+        for i, p in enumerate(relay.providers):
+            if relay.routing == "host" and p.server_name:
+                if p.server_name in names:
+                    yield line(("relays", relay_name, "providers", i, "server_name"),
+                               f"{p.server_name!r} already used by {names[p.server_name]} "
+                               "(each server name gets its own site and certificate)")
+                names.setdefault(p.server_name, f"providers/{i}")
+
+
+# -- risky settings -----------------------------------------------------------------------
+
+def _is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    return ip.is_unspecified or ip.is_global
+
+
+def _risks_present(stack: Stack) -> Iterator[tuple[Loc, str, Loc, str]]:
+    """(host location, risk, field location, what exactly)."""
+    for name, relay in stack.relays.items():
+        for i, value in enumerate(relay.access.allow_cidrs):
+            if cidr_network(value).prefixlen == 0:
+                yield (("relays", name), "open_relay", ("relays", name, "access", "allow_cidrs", i),
+                       f"{value} lets every address use the relay (and the provider keys "
+                       "behind it)")
+    for name, gw in stack.gateways.items():
+        bind = gw.engine_settings.api_bind
+        if not ipaddress.ip_address(bind).is_loopback:
+            key = "admin_bind" if gw.engine == "oneapi" else "bind"
+            yield (("gateways", name), "public_admin", ("gateways", name, gw.engine, key),
+                   f"{bind} publishes the {gw.engine} admin port beyond the gateway's loopback")
+        for i, value in enumerate(gw.nginx.admin_allow_cidrs):
+            if cidr_network(value).prefixlen == 0:
+                yield (("gateways", name), "public_admin",
+                       ("gateways", name, "nginx", "admin_allow_cidrs", i),
+                       f"{value} serves the gateway's web UI and admin API to every address")
+        for gpu_name, gpu in stack.gpu_hosts.items():
+            if stack.gateway_for(gpu) != name or gpu.reach != "tunnel":
+                continue
+            user = gw.tunnel_user
+            if user in LOGIN_USERS or user == gpu.ssh.user:
+                yield (("gateways", name), "login_tunnel_user", ("gateways", name, "tunnel_user"),
+                       f"{user!r} is a login user on {gpu_name}: the tunnel key goes into its "
+                       "authorized_keys")
+                break
+    for name, gpu in stack.gpu_hosts.items():
+        for i, svc in enumerate(gpu.services):
+            bind = stack.service_bind(gpu, svc)
+            if _is_public(bind) and not getattr(svc, "api_key", None):
+                yield (("gpu_hosts", name), "public_model_port",
+                       ("gpu_hosts", name, "services", i, "bind"),
+                       f"port {svc.port} is published on {bind} and the service asks for no "
+                       "api_key: anyone who reaches the host can use the model")
+
+
+def _risky(stack: Stack) -> tuple[list[str], list[str]]:
+    errors: list[str] = []
+    warnings: list[str] = []
+    used: set[tuple[Loc, str]] = set()
+    for host_loc, risk, loc, what in _risks_present(stack):
+        host = stack.host(str(host_loc[1]))
+        if risk in host.allow_risky:
+            warnings.append(line(loc, f"{what} (allowed by allow_risky: {risk})"))
+            used.add((host_loc, risk))
+        else:
+            errors.append(line(loc, f"{what}; refused unless the host lists {risk} in "
+                               "allow_risky"))
+    for section in ("gpu_hosts", "gateways", "relays"):
+        for name, host in getattr(stack, section).items():
+            for i, risk in enumerate(host.allow_risky):
+                if ((section, name), risk) not in used:
+                    errors.append(line((section, name, "allow_risky", i),
+                                       f"{risk}: nothing on this host needs it ({RISKS[risk]}); "
+                                       "remove it"))
+    return errors, warnings
+
+
+# -- operator-side SSH files --------------------------------------------------------------
+
+def check_ssh_files(stack: Stack) -> list[str]:
+    """Private keys and known_hosts files named by the inventory exist, are readable and
+    hold what they should (a key pyinfra and the admin tunnel can load, parseable lines)."""
+    from .sshfiles import known_hosts_problem, private_key_problem
+
+    errors: list[str] = []
+    for section in ("gpu_hosts", "gateways", "relays"):
+        for name, host in getattr(stack, section).items():
+            ssh = host.ssh
+            loc: Loc = (section, name, "ssh")
+            if ssh.key:
+                password = None
+                if ssh.key_password and stack.secrets.has(ssh.key_password):
+                    password = stack.secrets.get(ssh.key_password)
+                problem = private_key_problem(Path(ssh.key), password, bool(ssh.key_password))
+                if problem:
+                    errors.append(line(loc + ("key",), problem))
+            elif ssh.key_password:
+                errors.append(line(loc + ("key_password",), "only used with key"))
+            if ssh.known_hosts:
+                problem = known_hosts_problem(Path(ssh.known_hosts))
+                if problem:
+                    errors.append(line(loc + ("known_hosts",), problem))
+    return errors
