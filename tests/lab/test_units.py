@@ -171,6 +171,13 @@ def _state(lab: str = "/x/.lab") -> LabState:
                     f"{lab}/known_hosts", f"{lab}/ca/ca.crt", address(20), [], hosts)
 
 
+def _operator_key(lab):
+    """The operator key `check` loads (the lab makes it on `lab up`)."""
+    (lab / "ssh").mkdir()
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", lab / "ssh" / "id_ed25519"],
+                   check=True)
+
+
 def test_lab_inventory_validates_against_the_stack_model(tmp_path):
     secrets_file = write_secrets(tmp_path / "lab.secrets.env")
     assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
@@ -178,9 +185,7 @@ def test_lab_inventory_validates_against_the_stack_model(tmp_path):
     assert write_secrets(secrets_file).read_text() == before  # stable across runs
     lab = tmp_path / ".lab"
     lab_ca(lab / "ca")  # the relay's certificate and OneAPI's trusted CA must exist
-    (lab / "ssh").mkdir()  # and the operator key `check` loads
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", lab / "ssh" / "id_ed25519"],
-                   check=True)
+    _operator_key(lab)
     server_cert(lab / "ca", lab / "relay-1", ("relay-1.lab",), (address(13),))
     stack = parse_stack(lab_stack(_state(str(lab))), tmp_path / "lab.yml")
     assert stack.gpu_hosts["gpu-2"].reach == "tunnel"
@@ -200,6 +205,7 @@ def test_lab_inventory_with_litellm_is_the_same_file_with_one_key_switched(tmp_p
     write_secrets(tmp_path / "lab.secrets.env")
     lab = tmp_path / ".lab"
     lab_ca(lab / "ca")
+    _operator_key(lab)
     server_cert(lab / "ca", lab / "relay-1", ("relay-1.lab",), (address(13),))
     oneapi = lab_stack(_state(str(lab)))
     litellm = lab_stack(replace(_state(str(lab)), engine="litellm"))
