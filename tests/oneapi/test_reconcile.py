@@ -176,15 +176,16 @@ def test_fresh_clone_plans_empty_and_still_sees_a_changed_key(emu, client, tmp_p
     assert plan(client, rotated, FPS).is_empty
 
 
-def test_prune_deletes_only_managed_and_only_when_asked(emu, client, local, desired,
-                                                        unmanaged):
+def test_undeclared_channels_go_tokens_only_on_prune(emu, client, local, desired, unmanaged):
     converge(client, desired, local)
     smaller = DesiredState(desired.channels[:1], desired.tokens[:1])
     emu.clear_log()
     p = plan(client, smaller, FPS)
-    assert p.is_empty and {a.op for a in p.actions} == {"unchanged", "orphan"}
+    assert {(a.kind, a.op) for a in p.actions if a.op != "unchanged"} == {
+        ("channel", "delete"), ("token", "orphan")}
     apply(client, p, local, FPS)
-    assert non_get(emu) == []
+    assert set(server(emu, "channels")) == {"lmi/vllm-a"}
+    assert len(server(emu, "tokens")) == len(desired.tokens)  # kept without prune
     apply(client, plan(client, smaller, FPS, prune=True), local, FPS)
     assert set(server(emu, "channels")) == {"lmi/vllm-a"}
     assert set(server(emu, "tokens")) == {"lmi/web"}
@@ -198,12 +199,12 @@ def test_rename_creates_before_it_deletes(emu, client, local, desired):
                                                                       name="openai-2")],
                            desired.tokens)
     emu.set_faults("fail_write=2")  # 1: registry (pending name), 2: the create
-    with pytest.raises(ApplyError):
-        converge(client, renamed, local, prune=True)
+    with pytest.raises(ApplyError):  # no prune needed: the old channel is not declared
+        converge(client, renamed, local)
     assert "lmi/openai" in server(emu, "channels")  # the model keeps its channel
     emu.set_faults("")
     emu.clear_log()
-    converge(client, renamed, local, prune=True)
+    converge(client, renamed, local)
     assert [w[0] for w in object_writes(emu)] == ["POST", "DELETE"]
     assert set(server(emu, "channels")) == {"lmi/vllm-a", "lmi/openai-2"}
 

@@ -16,7 +16,8 @@ def channels(stack: Stack, gateway: str, prune: bool = False, adopt: bool = Fals
 
     + stack: the loaded stack (its source file is handed to ``llminfra channels``)
     + gateway: key of ``stack.gateways``
-    + prune: delete managed objects no longer declared
+    + prune: also delete managed tokens no longer declared (managed channels no longer
+      declared always go, after the new ones exist)
     + adopt: take over objects with a managed name that llminfra did not create
     + reenable: turn channels the gateway disabled itself back on
     + test: which channels to test after the writes (``changed``, ``all``, ``none``)

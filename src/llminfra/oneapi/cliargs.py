@@ -20,7 +20,8 @@ EXIT_CODES = {
 def add_channel_arguments(ch: argparse.ArgumentParser) -> None:
     ch.add_argument("--gateway", help="only this gateway")
     ch.add_argument("--prune", action="store_true",
-                    help="delete managed channels/tokens no longer declared")
+                    help="also delete managed tokens no longer declared (managed channels no "
+                    "longer declared are always deleted)")
     ch.add_argument("--adopt", action="store_true",
                     help="take over objects with a managed name that llminfra did not create")
     ch.add_argument("--reenable", action="store_true",

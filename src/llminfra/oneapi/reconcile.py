@@ -194,9 +194,13 @@ def _objects(kind: ObjectKind, declared: Sequence[DesiredChannel | DesiredToken]
             elif len(rows) > 1:
                 actions.append(Action(kind, "conflict", name, row["id"], server=row,
                                       reason=_duplicates(rows, owned)))
-            elif prune:
+            # Channels are derived from the inventory: one no longer declared goes (after
+            # every create, OP_ORDER). A token deleted breaks its clients and its key cannot
+            # be captured again: only on prune.
+            elif prune or kind == "channel":
+                why = "" if kind == "channel" else " (prune)"
                 actions.append(Action(kind, "delete", name, row["id"], server=row,
-                                      reason="managed but no longer declared (prune)"))
+                                      reason=f"managed but no longer declared{why}"))
             else:
                 actions.append(Action(kind, "orphan", name, row["id"], server=row,
                                       reason="managed but not declared; kept (prune=False)"))
@@ -239,7 +243,8 @@ def plan(client: Reader, desired: DesiredState, fps: Fingerprints, *, prune: boo
          ) -> Plan:
     """Read the gateway and compute a :class:`Plan` (reads only: no write, no login).
 
-    ``prune`` deletes managed objects no longer declared; ``adopt`` takes over a single
+    Managed channels no longer declared are deleted; ``prune`` also deletes managed tokens
+    no longer declared; ``adopt`` takes over a single
     object with a managed name the kit did not create; ``reenable`` turns channels the
     gateway disabled itself back on; ``root_password`` (8..20 chars) is the password root
     must have (verified and set at apply).

@@ -60,7 +60,8 @@ def objects(stack_file: str, gateway: str, prune: bool = False, adopt: bool = Fa
 
     + stack_file: the stack YAML the inventory was loaded from
     + gateway: gateway name in that stack
-    + prune: delete managed (``lmi/``) objects that are no longer declared
+    + prune: also delete managed (``lmi/``) tokens no longer declared; managed channels no
+      longer declared are always deleted, after every create
     + adopt: take over objects with a managed name that llminfra did not create
     + reenable: turn channels the gateway disabled itself back on
     + test: channels to test after the writes: ``changed`` (default), ``all`` or ``none``
