@@ -59,6 +59,8 @@ def _gateway(stack, name: str | None) -> str:
 
 
 def cmd_clients(args: argparse.Namespace) -> int:
+    import dataclasses
+
     from .clients import access, snippet, ssh_fetch_argv
     from .paths import known_hosts_file
 
@@ -71,6 +73,8 @@ def cmd_clients(args: argparse.Namespace) -> int:
     if not found:
         print("tokens: none declared; add one under `tokens:` and apply", file=sys.stderr)
         return 1
+    if args.url:  # e.g. the gateway's address while its server_name has no DNS record yet
+        found = [dataclasses.replace(a, base_url=args.url.rstrip("/")) for a in found]
     fetch = ssh_fetch_argv(stack, gateway, found[0].cert_path, known_hosts_file(stack, gateway))
     print("\n\n".join(snippet(a, fetch) for a in found))
     missing = [a.token for a in found if a.key is None]
@@ -280,6 +284,8 @@ def build_parser() -> argparse.ArgumentParser:
     with_inventory(cl)
     cl.add_argument("token", nargs="?", help="only this token (default: every declared token)")
     cl.add_argument("--gateway", help="the gateway (needed when there are several)")
+    cl.add_argument("--url", help="base URL to hand out instead of https://<server_name>/v1 "
+                    "(e.g. the gateway's address before DNS exists)")
     cl.set_defaults(func=cmd_clients)
 
     sm = sub.add_parser("smoke", help="through the public URL with the openai client: a streamed "

@@ -53,6 +53,8 @@ def test_model_checks_ask_health_only_of_kinds_that_have_it():
         {"kind": "openai", "name": "a", "image": "x:1", "port": 8003, "gpus": "cpu",
          "models": ["a"]},
     ]
+    for svc in services:  # loopback: a keyless port on 0.0.0.0 is refused by validation
+        svc["bind"] = "127.0.0.1"
     stack = parse_stack({"gpu_hosts": {"gpu-1": {"ssh": {"host": "10.0.0.1"},
                                                  "services": services}}}, environ={})
     scripts = {c.id: c.script for c in gpu_checks(stack, "gpu-1")}

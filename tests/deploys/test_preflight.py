@@ -31,6 +31,8 @@ def test_each_reason_in_plain_words():
         "ops is not root and ssh.sudo is false (set ssh.sudo: true)"]
     assert reasons({"uid": 1000, "sudo": "no"}, user="ops", sudo=True) == [
         "sudo asks ops for a password (the kit needs passwordless sudo)"]
+    assert reasons({"uid": 1000, "sudo": "none"}, user="ops", sudo=True) == [
+        "ops is not root and sudo is not installed"]
     assert reasons({"codename": "bookworm"}) == [
         "debian bookworm has no Docker Compose v2 package (set mirrors.docker_install: "
         "docker-ce)"]

@@ -30,6 +30,8 @@ def problems(found: dict[str, Any], *, user: str, sudo: bool, docker_install: st
     if found.get("sudo") != "root":
         if not sudo:
             out.append(f"{user} is not root and ssh.sudo is false (set ssh.sudo: true)")
+        elif found.get("sudo") == "none":
+            out.append(f"{user} is not root and sudo is not installed")
         elif found.get("sudo") != "yes":
             out.append(f"sudo asks {user} for a password (the kit needs passwordless sudo)")
     name, codename = found.get("os", "unknown"), found.get("codename", "unknown")
