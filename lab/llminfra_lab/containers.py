@@ -19,6 +19,9 @@ from llminfra_lab.engine import LabError
 from llminfra_lab.state import LABEL, NETWORK, PREFIX, SUBNET
 
 
+HOST_SHM = "1g"
+
+
 def host_run_kwargs(name: str, ip: str) -> dict:
     """docker SDK create() arguments for one lab host (pure: tested by value)."""
     return {
@@ -31,6 +34,9 @@ def host_run_kwargs(name: str, ip: str) -> dict:
         "security_opt": ["seccomp=unconfined", "apparmor=unconfined"],
         "cgroupns": "host",
         "tmpfs": {"/run": "", "/run/lock": ""},
+        # vLLM's `ipc: host` inside the host is this /dev/shm: each engine needs 160 MiB and
+        # Docker's default is 64 MiB (tmpfs: only what is used takes memory)
+        "shm_size": HOST_SHM,
         "volumes": {
             "/sys/fs/cgroup": {"bind": "/sys/fs/cgroup", "mode": "rw"},
             f"{PREFIX}{name}-docker": {"bind": "/var/lib/docker", "mode": "rw"},

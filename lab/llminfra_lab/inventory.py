@@ -1,7 +1,7 @@
 """inventory/lab.yml (git-ignored): the prod.yml schema filled with the lab's hosts.
 
 Addresses, operator key and pinned host keys come from the LabState; images are the lab's
-stand-ins under the real names (`vllm/vllm-openai:lab`, ...); secrets are random values kept
+real vLLM and the stand-ins under the real names (`vllm/vllm-openai:lab`, ...); secrets are random values kept
 in inventory/lab.secrets.env (0600) and reused on every later run so re-deploys are no-ops.
 """
 
@@ -17,10 +17,17 @@ from llminfra_lab.state import LabState
 from llminfra.model import Stack, load_stack
 from llminfra.model.secrets import parse_dotenv
 
-LAB_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
+# Real vLLM (CPU build) with the models baked into its image (images/vllm-cpu)
+LAB_MODELS = "/models"
+VLLM = {
+    "kind": "vllm", "image": "vllm/vllm-openai:lab", "gpus": "cpu", "api_key": "LAB_VLLM_KEY",
+    "shm_size": "256m", "ready_timeout": 600,
+    # eager mode: the engine is up in ~40 s instead of ~110 s of kernel compilation on 2 cores
+    "extra_args": ["--enforce-eager"],
+}
 # name -> generator of a value within OneAPI's limits (tokens <= 32, passwords 8..20)
 SECRETS = {
-    "GPU1_VLLM_KEY": lambda: rnd.token_hex(16),
+    "LAB_VLLM_KEY": lambda: rnd.token_hex(16),
     "ONEAPI_SESSION_SECRET": lambda: rnd.token_hex(32),
     "ONEAPI_ROOT_ACCESS_TOKEN": lambda: rnd.token_hex(16),
     "ONEAPI_ROOT_PASSWORD": lambda: rnd.token_hex(8),
@@ -61,20 +68,24 @@ def lab_stack(state: LabState) -> dict:
                 "ssh": _ssh(state, "gpu-1"),
                 "address": state.hosts["gpu-1"].address,
                 "services": [{
-                    "kind": "vllm", "name": "smol", "image": "vllm/vllm-openai:lab",
-                    "model": LAB_MODEL, "served_names": ["smollm2-135m"], "port": 8000,
-                    "gpus": "cpu", "max_model_len": 2048, "api_key": "GPU1_VLLM_KEY",
-                    "shm_size": "256m", "ready_timeout": 300, "channel": {"priority": 10},
+                    "kind": "ollama", "name": "ollama", "image": "ollama/ollama:lab",
+                    "port": 11434, "gpus": "cpu", "models": ["qwen2.5:0.5b"],
+                    "ready_timeout": 300,
                 }],
             },
             "gpu-2": {
                 "ssh": _ssh(state, "gpu-2"),
                 "reach": "tunnel",
-                "services": [{
-                    "kind": "ollama", "name": "ollama", "image": "ollama/ollama:lab",
-                    "port": 11434, "gpus": "cpu", "models": ["smollm2:135m", "qwen2.5:0.5b"],
-                    "ready_timeout": 300,
-                }],
+                "services": [
+                    {"kind": "ollama", "name": "ollama", "image": "ollama/ollama:lab",
+                     "port": 11434, "gpus": "cpu", "models": ["smollm2:135m"],
+                     "ready_timeout": 300},
+                    {**VLLM, "name": "smol", "model": f"{LAB_MODELS}/SmolLM2-135M-Instruct",
+                     "served_names": ["smollm2-135m"], "port": 8000, "max_model_len": 2048,
+                     "channel": {"priority": 10}},
+                    {**VLLM, "name": "embed", "model": f"{LAB_MODELS}/all-MiniLM-L6-v2",
+                     "task": "embed", "served_names": ["all-minilm-l6-v2"], "port": 8001},
+                ],
             },
         },
         "gateways": {

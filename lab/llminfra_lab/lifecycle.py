@@ -104,7 +104,7 @@ def up(repo_root: Path | str, build: bool = True, engine: str = "oneapi",
         down(repo_root)
     sdir.mkdir(mode=0o700, exist_ok=True)
     if build:
-        images.build_all(("host", "upstream", "model-server", "ollama", "oneapi", "newapi",
+        images.build_all(("host", "upstream", "vllm-cpu", "ollama", "oneapi", "newapi",
                           *ENGINE_IMAGES[engine]))
     operator_pub = secrets.ssh_keypair(sdir / "ssh" / "id_ed25519", "llminfra-lab-operator")
     ca_cert = secrets.lab_ca(sdir / "ca")

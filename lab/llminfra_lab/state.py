@@ -25,8 +25,9 @@ class HostSpec:
 
 HOSTS: tuple[HostSpec, ...] = (
     HostSpec("gw-1", "gateway", 10, ("oneapi", "newapi")),
-    HostSpec("gpu-1", "gpu", 11, ("model-server", "ollama")),
-    HostSpec("gpu-2", "gpu", 12, ("model-server", "ollama"), tunnel_only=True),
+    HostSpec("gpu-1", "gpu", 11, ("ollama",)),
+    # real vLLM (a 5 GB image) only where the inventory runs it: behind the tunnel
+    HostSpec("gpu-2", "gpu", 12, ("vllm-cpu", "ollama"), tunnel_only=True),
     HostSpec("relay-1", "relay", 13),
 )
 UPSTREAM_OCTET = 20

@@ -97,4 +97,5 @@ def pytest_terminal_summary(terminalreporter):
     if TIMES:
         terminalreporter.write_sep("-", "lab phase times")
         for phase, took in TIMES.items():
-            terminalreporter.write_line(f"{phase}: {took:.1f} s")
+            unit = "" if phase.endswith(("(ms)", "tokens/s")) else " s"
+            terminalreporter.write_line(f"{phase}: {took:.1f}{unit}")

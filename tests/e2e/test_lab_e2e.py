@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from llminfra.model import load_stack
+from llminfra.render import project_dir
 from llminfra.model.secrets import parse_dotenv
 from llminfra.paths import STATE_DIR, OperatorPaths
 
@@ -78,10 +79,12 @@ def test_gateway_nginx_serves_tls(hosts):
 
 def test_tunnel_listens_only_on_oneapi_network(hosts, stack):
     gw = hosts["gw-1"]
-    [tunnel] = stack.tunnels("gw-1")
-    assert gw.service(tunnel.unit).is_running
-    assert gw.service(tunnel.unit).is_enabled
-    assert listening(gw, tunnel.local_port) == {tunnel.bind}
+    tunnels = stack.tunnels("gw-1")
+    assert {t.service for t in tunnels} == {"ollama", "smol", "embed"}
+    for tunnel in tunnels:
+        assert gw.service(tunnel.unit).is_running
+        assert gw.service(tunnel.unit).is_enabled
+        assert listening(gw, tunnel.local_port) == {tunnel.bind}
 
 
 def test_tunnel_key_is_restricted_on_gpu_host(hosts, stack):
@@ -97,14 +100,42 @@ def test_tunnel_key_is_restricted_on_gpu_host(hosts, stack):
 
 
 def test_tunnel_only_host_binds_model_port_on_loopback(hosts):
-    assert listening(hosts["gpu-2"], 11434) == {"127.0.0.1"}
+    for port in (11434, 8000, 8001):  # Ollama, vLLM chat, vLLM embeddings
+        assert listening(hosts["gpu-2"], port) == {"127.0.0.1"}
 
 
 def test_direct_gpu_host_serves_model_port(hosts):
     gpu1 = hosts["gpu-1"]
-    assert listening(gpu1, 8000)
-    assert "vllm/vllm-openai:lab Up" in gpu1.check_output(
+    assert listening(gpu1, 11434)
+    assert "ollama/ollama:lab Up" in gpu1.check_output(
         "docker ps --format '{{.Image}} {{.Status}}'")
+
+
+def test_gpu2_runs_real_vllm(hosts):
+    """vLLM's own server (CPU build), not a stand-in: its version and Prometheus metrics."""
+    gpu2 = hosts["gpu-2"]
+    for port in (8000, 8001):
+        version = json.loads(gpu2.check_output(f"curl -fsS http://127.0.0.1:{port}/version"))
+        assert version["version"].startswith("0.32")
+        assert "vllm:num_requests_running" in gpu2.check_output(
+            f"curl -fsS http://127.0.0.1:{port}/metrics")
+    for name in ("smol", "embed"):
+        box = f"llm-{name}-{name}-1"
+        started = gpu2.check_output(f"docker inspect -f '{{{{.State.StartedAt}}}}' {box}")
+        up = gpu2.check_output(f"docker logs -t {box} 2>&1 | grep -m1 'Application startup "
+                               "complete' | cut -d' ' -f1")
+        TIMES[f"real vLLM {name}: container start to serving"] = seconds_between(started, up)
+
+
+def seconds_between(start: str, end: str) -> float:
+    """Docker's RFC 3339 timestamps (nanoseconds, Z) -> seconds from start to end."""
+    from datetime import datetime
+
+    def parse(stamp: str) -> datetime:
+        day, _, frac = stamp.strip().rstrip("Z").partition(".")
+        return datetime.fromisoformat(f"{day}.{(frac + '000000')[:6]}+00:00")
+
+    return (parse(end) - parse(start)).total_seconds()
 
 
 def test_relay_config_is_private_and_nginx_runs(hosts):
@@ -148,14 +179,15 @@ def stream_text(client, model: str) -> tuple[str, int, float]:
 
 def test_stream_through_gateway_tunnel_to_gpu2(gateway_client):
     text, chunks, took = stream_text(gateway_client, "smollm2:135m")
-    print(f"\n[e2e] streamed via tunnel: {chunks} chunks in {took:.2f} s: {text!r}")
+    print(f"\n[e2e] streamed via tunnel (Ollama stand-in): {chunks} chunks in {took:.2f} s: "
+          f"{text!r}")
     assert chunks >= 2 and text.strip()
 
 
 def test_request_follows_the_tunnel(gateway_client, hosts, stack):
     """Stop the tunnel: the gpu-2 model fails; start it: it answers again."""
     gw = hosts["gw-1"]
-    [tunnel] = stack.tunnels("gw-1")
+    tunnel = next(t for t in stack.tunnels("gw-1") if t.service == "ollama")
     gw.check_output(f"systemctl stop {tunnel.unit}")
     try:
         with pytest.raises(Exception):  # noqa: B017 - any client error: the hop is down
@@ -170,9 +202,90 @@ def test_request_follows_the_tunnel(gateway_client, hosts, stack):
 
 
 def test_stream_through_gateway_to_direct_gpu1(gateway_client):
-    text, chunks, took = stream_text(gateway_client, "smollm2-135m")
+    text, chunks, took = stream_text(gateway_client, "qwen2.5:0.5b")
     print(f"\n[e2e] streamed direct: {chunks} chunks in {took:.2f} s: {text!r}")
     assert chunks >= 2 and text.strip()
+
+
+def timed_stream(client, model: str, max_tokens: int = 32) -> tuple[float, int, float, str]:
+    """(seconds to the first content chunk, chunks, seconds in total, text)."""
+    start = time.monotonic()
+    first, chunks, text = 0.0, 0, ""
+    stream = client.chat.completions.create(
+        model=model, stream=True, max_tokens=max_tokens, temperature=0,
+        messages=[{"role": "user", "content": "Count from one to twenty in words."}])
+    for chunk in stream:
+        if chunk.choices and chunk.choices[0].delta.content:
+            first = first or time.monotonic() - start
+            chunks += 1
+            text += chunk.choices[0].delta.content
+    return first, chunks, time.monotonic() - start, text
+
+
+def rate(first: float, chunks: int, total: float) -> float:
+    """Tokens per second after the first (one token per chunk from vLLM)."""
+    return (chunks - 1) / (total - first) if chunks > 1 and total > first else 0.0
+
+
+# Streams from gpu-2 itself (no hop): the same request as timed_stream, read by the host's python
+DIRECT_STREAM = """
+import json, sys, time, urllib.request
+key = open(sys.argv[1]).readline().strip()
+body = {"model": "smollm2-135m", "stream": True, "max_tokens": 32, "temperature": 0,
+        "messages": [{"role": "user", "content": "Count from one to twenty in words."}]}
+req = urllib.request.Request("http://127.0.0.1:8000/v1/chat/completions",
+                             json.dumps(body).encode(), {"Content-Type": "application/json",
+                                                         "Authorization": "Bearer " + key})
+start, first, chunks = time.monotonic(), 0.0, 0
+with urllib.request.urlopen(req, timeout=60) as resp:
+    for line in resp:
+        line = line.strip()
+        if line.startswith(b"data: {"):
+            if json.loads(line[6:])["choices"][0]["delta"].get("content"):
+                first = first or time.monotonic() - start
+                chunks += 1
+print(json.dumps([first, chunks, time.monotonic() - start]))
+"""
+
+
+def test_real_vllm_streams_through_nginx_gateway_and_tunnel(gateway_client, hosts, stack):
+    """Client -> gateway Nginx (TLS) -> OneAPI -> SSH tunnel -> real vLLM on gpu-2."""
+    timed_stream(gateway_client, "smollm2-135m", 4)  # warm-up
+    first, chunks, total, text = timed_stream(gateway_client, "smollm2-135m")
+    assert chunks >= 8 and text.strip()
+    key_file = f"{project_dir(stack, 'gpu-2', service(stack, 'smol'))}/api-key"
+    d_first, d_chunks, d_total = json.loads(hosts["gpu-2"].check_output(
+        f"python3 -c {shlex.quote(DIRECT_STREAM)} {shlex.quote(key_file)}"))
+    TIMES["real vLLM first token, on gpu-2 (ms)"] = d_first * 1000
+    TIMES["real vLLM tokens/s, on gpu-2"] = rate(d_first, d_chunks, d_total)
+    TIMES["real vLLM first token, through the chain (ms)"] = first * 1000
+    TIMES["real vLLM tokens/s, through the chain"] = rate(first, chunks, total)
+    print(f"\n[e2e] real vLLM on gpu-2: first token {d_first * 1000:.0f} ms, {d_chunks} tokens, "
+          f"{rate(d_first, d_chunks, d_total):.1f} tokens/s; through Nginx, OneAPI and the "
+          f"tunnel: first token {first * 1000:.0f} ms, {chunks} tokens, "
+          f"{rate(first, chunks, total):.1f} tokens/s: {text!r}")
+    assert chunks >= 8 and d_chunks >= 8
+
+
+def service(stack, name: str):
+    return next(s for s in stack.gpu_hosts["gpu-2"].services if s.name == name)
+
+
+def test_embeddings_through_every_hop_match_the_server(gateway_client, hosts, stack):
+    """/v1/embeddings through Nginx, OneAPI and the tunnel returns what vLLM itself computes."""
+    reply = gateway_client.embeddings.create(model="all-minilm-l6-v2",
+                                             input=["the lab is up", "a different sentence"])
+    vectors = [d.embedding for d in reply.data]
+    assert [len(v) for v in vectors] == [384, 384]
+    assert all(abs(sum(x * x for x in v) - 1) < 1e-3 for v in vectors)  # normalized
+    key_file = f"{project_dir(stack, 'gpu-2', service(stack, 'embed'))}/api-key"
+    body = json.dumps({"model": "all-minilm-l6-v2", "input": ["the lab is up"]})
+    direct = json.loads(hosts["gpu-2"].check_output(
+        f"head -n1 {shlex.quote(key_file)} | sed 's/^/Authorization: Bearer /' | "
+        f"curl -fsS -H @- -H 'Content-Type: application/json' -d {shlex.quote(body)} "
+        "http://127.0.0.1:8001/v1/embeddings"))
+    assert max(abs(a - b) for a, b in zip(direct["data"][0]["embedding"], vectors[0],
+                                          strict=True)) < 1e-4
 
 
 def test_model_list_is_what_the_inventory_declares(gateway_client, stack):

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from lab_helpers import REPO, http_json, wait_http
+from lab_helpers import REPO, http_json
 
 from llminfra_lab import up
 from llminfra.model import load_stack
@@ -56,7 +56,7 @@ def test_state_files_are_private(lab):
 
 
 @pytest.mark.parametrize("host, tags", [
-    ("gpu-1", ["vllm/vllm-openai:lab", "ollama/ollama:lab"]),
+    ("gpu-1", ["ollama/ollama:lab"]),
     ("gpu-2", ["vllm/vllm-openai:lab", "ollama/ollama:lab"]),
     ("gw-1", ["justsong/one-api:lab", "calciumion/new-api:lab"]),
 ])
@@ -127,12 +127,8 @@ def test_up_again_reuses_everything(lab):
     assert out.returncode == 0, out.stderr
 
 
+# real vLLM under Compose inside a host is the e2e tier's (tests/e2e); this is the stand-in's
 COMPOSE = """services:
-  vllm:
-    image: vllm/vllm-openai:lab
-    command: ["--model", "Qwen/Qwen2.5-0.5B-Instruct", "--served-model-name", "q05",
-              "--port", "8000", "--tensor-parallel-size", "1", "--max-model-len", "1024"]
-    ports: ["18000:8000"]
   ollama:
     image: ollama/ollama:lab
     ports: ["21434:11434"]
@@ -159,9 +155,6 @@ def test_stand_ins_run_under_compose_inside_a_host(lab):
             check=False)
         assert out.returncode == 0, out.stdout + out.stderr
         assert out.stdout.strip().endswith("success")
-        wait_http(f"http://{addr}:18000/health")
-        _, models = http_json(f"http://{addr}:18000/v1/models")
-        assert [m["id"] for m in models["data"]] == ["q05"]
         _, tags = http_json(f"http://{addr}:21434/api/tags")
         assert [m["name"] for m in tags["models"]] == ["smollm2:135m"]
     finally:

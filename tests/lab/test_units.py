@@ -22,28 +22,7 @@ from llminfra_lab.labsecrets import lab_ca, server_cert
 from llminfra_lab.state import HOSTS, LabHost, LabState, address
 from llminfra.model import parse_stack
 
-vllm = load_context_module("model-server", "vllm_entrypoint.py")
 ollama = load_context_module("ollama", "ollama_server.py")
-
-
-def test_vllm_flags_map_to_llama_cpp_settings():
-    cfg = vllm.translate([
-        "--model", "Qwen/Qwen2.5-14B-Instruct", "--served-model-name", "qwen", "qwen2.5-14b",
-        "--host", "0.0.0.0", "--port", "8001", "--api-key", "k", "--max-model-len", "2048",
-        "--tensor-parallel-size", "2", "--gpu-memory-utilization", "0.9", "--dtype", "auto",
-        "--trust-remote-code", "--enable-lora", "--lora-modules", "sql=/l/sql",
-        '{"name": "chat", "path": "/l/chat"}', "--some-future-flag", "x"])
-    assert cfg["aliases"] == ["qwen", "qwen2.5-14b", "sql", "chat"]
-    assert (cfg["host"], cfg["port"], cfg["api_key"], cfg["n_ctx"]) == ("0.0.0.0", 8001, "k", 2048)
-    assert cfg["ignored"] == {"tensor_parallel_size": "2", "gpu_memory_utilization": "0.9",
-                              "dtype": "auto", "trust_remote_code": True, "enable_lora": True}
-    assert cfg["unknown"] == ["--some-future-flag", "x"]
-
-
-def test_vllm_defaults_name_the_model_after_its_id(monkeypatch):
-    monkeypatch.setenv("VLLM_API_KEY", "from-env")
-    cfg = vllm.translate(["org/model-x"])
-    assert (cfg["aliases"], cfg["port"], cfg["api_key"]) == (["org/model-x"], 8000, "from-env")
 
 
 @pytest.mark.parametrize("name, shown, path", [
@@ -77,6 +56,7 @@ def test_host_containers_use_the_measured_flags():
     assert kw["security_opt"] == ["seccomp=unconfined", "apparmor=unconfined"]
     assert kw["cgroupns"] == "host" and kw["command"] == "/sbin/init"
     assert kw["tmpfs"] == {"/run": "", "/run/lock": ""}
+    assert kw["shm_size"] == "1g"  # vLLM under `ipc: host` needs 160 MiB per engine
     assert kw["volumes"] == {"/sys/fs/cgroup": {"bind": "/sys/fs/cgroup", "mode": "rw"},
                              "llminfra-lab-gpu-1-docker": {"bind": "/var/lib/docker", "mode": "rw"}}
     assert "privileged" not in kw
@@ -100,15 +80,15 @@ def test_context_hash_follows_file_changes(tmp_path, monkeypatch):
 
 
 def test_children_rebuild_when_a_parent_context_changes(tmp_path, monkeypatch):
-    for name in ("llama-wheels", "llama-runtime", "model-server"):
+    for name in ("llama-wheels", "llama-runtime", "ollama"):
         (tmp_path / name).mkdir()
         (tmp_path / name / "Dockerfile").write_text(f"# {name}\n")
     monkeypatch.setattr(images, "HERE", tmp_path)
     monkeypatch.setattr(images, "BUILD_CA_DIR", tmp_path / "no-ca")
     (tmp_path / "no-ca").mkdir()
-    first = images.context_hash("model-server")
+    first = images.context_hash("ollama")
     (tmp_path / "llama-wheels" / "Dockerfile").write_text("# changed\n")
-    assert images.context_hash("model-server") != first
+    assert images.context_hash("ollama") != first
 
 
 def test_vllm_cpu_hash_follows_the_local_wheel_and_its_base(tmp_path, monkeypatch):
@@ -191,8 +171,12 @@ def test_lab_inventory_validates_against_the_stack_model(tmp_path):
     assert stack.gpu_hosts["gpu-2"].reach == "tunnel"
     assert stack.gpu_hosts["gpu-1"].ssh.host == "10.213.37.11"
     assert stack.gpu_hosts["gpu-1"].ssh.host_key.endswith("11".rjust(43, "0"))
-    assert stack.gpu_hosts["gpu-1"].services[0].image == "vllm/vllm-openai:lab"
-    assert stack.gpu_hosts["gpu-2"].services[0].image == "ollama/ollama:lab"
+    assert stack.gpu_hosts["gpu-1"].services[0].image == "ollama/ollama:lab"
+    ollama, smol, embed = stack.gpu_hosts["gpu-2"].services
+    assert ollama.image == "ollama/ollama:lab"
+    assert smol.image == embed.image == "vllm/vllm-openai:lab"
+    assert (smol.readiness_probe(), embed.readiness_probe()) == ("chat", "embeddings")
+    assert "--enforce-eager" in embed.runtime("/opt/llminfra", stack.mirrors).command
     gw = stack.gateways["gw-1"].oneapi
     assert f"{gw.image}:{gw.version}" == "justsong/one-api:lab"
     assert stack.relays["relay-1"].access.allow_cidrs == ["10.213.37.10/32"]

@@ -54,17 +54,12 @@ SPECS: dict[str, ImageSpec] = {
         ImageSpec("host", "llminfra-lab/host:latest"),
         ImageSpec("llama-wheels", "llminfra-lab/llama-wheels:latest", build_ca=True),
         ImageSpec("llama-runtime", "llminfra-lab/llama-runtime:latest", ("llama-wheels",)),
-        ImageSpec(
-            "model-server",
-            "llminfra-lab/model-server:latest",
-            ("llama-runtime",),
-            ("vllm/vllm-openai:lab",),
-        ),
         ImageSpec("ollama", "llminfra-lab/ollama:latest", ("llama-runtime",), ("ollama/ollama:lab",)),
         ImageSpec("upstream", "llminfra-lab/upstream:latest"),
         ImageSpec(
             "vllm-cpu",
             "llminfra-lab/vllm-cpu:latest",
+            aliases=("vllm/vllm-openai:lab",),
             build_ca=True,
             suite=BOOKWORM,
             files={f"wheels/{TORCH_CPU_WHEEL}": LOCAL_WHEELS / TORCH_CPU_WHEEL},
