@@ -257,9 +257,9 @@ def test_real_vllm_streams_through_nginx_gateway_and_tunnel(gateway_client, host
     d_first, d_chunks, d_total = json.loads(hosts["gpu-2"].check_output(
         f"python3 -c {shlex.quote(DIRECT_STREAM)} {shlex.quote(key_file)}"))
     TIMES["real vLLM first token, on gpu-2 (ms)"] = d_first * 1000
-    TIMES["real vLLM tokens/s, on gpu-2"] = rate(d_first, d_chunks, d_total)
+    TIMES["real vLLM speed, on gpu-2 (tokens/s)"] = rate(d_first, d_chunks, d_total)
     TIMES["real vLLM first token, through the chain (ms)"] = first * 1000
-    TIMES["real vLLM tokens/s, through the chain"] = rate(first, chunks, total)
+    TIMES["real vLLM speed, through the chain (tokens/s)"] = rate(first, chunks, total)
     print(f"\n[e2e] real vLLM on gpu-2: first token {d_first * 1000:.0f} ms, {d_chunks} tokens, "
           f"{rate(d_first, d_chunks, d_total):.1f} tokens/s; through Nginx, OneAPI and the "
           f"tunnel: first token {first * 1000:.0f} ms, {chunks} tokens, "
