@@ -70,7 +70,8 @@ def lab_stack(state: LabState) -> dict:
                 "services": [{
                     "kind": "ollama", "name": "ollama", "image": "ollama/ollama:lab",
                     "port": 11434, "gpus": "cpu", "models": ["qwen2.5:0.5b"],
-                    "ready_timeout": 300,
+                    # Ollama takes no key: published on the private lab address only
+                    "bind": state.hosts["gpu-1"].address, "ready_timeout": 300,
                 }],
             },
             "gpu-2": {
