@@ -8,7 +8,7 @@ from .compose_litellm import (
     litellm_view, render_litellm_compose, render_litellm_secrets,
 )
 from .compose_oneapi import (
-    oneapi_view, render_oneapi_compose, render_oneapi_secrets, trust_bundle,
+    oneapi_view, render_oneapi_compose, render_oneapi_secrets,
 )
 from .compose_service import (
     project_dir, render_service_compose, render_service_secrets, service_view,
@@ -18,6 +18,7 @@ from .files import RenderError, RenderedFile
 from .nginx_gateway import gateway_view, render_gateway_nginx
 from .nginx_relay import relay_view, render_relay_nginx
 from .tls import CertPaths, cert_paths
+from .trust import trust_bundle
 from .tunnel_unit import render_known_hosts, render_tunnel_unit, tunnel_view
 
 __all__ = [

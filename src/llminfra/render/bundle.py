@@ -5,13 +5,14 @@ from __future__ import annotations
 from llminfra.model import Stack
 
 from .compose_litellm import config_files, render_litellm_compose, render_litellm_secrets
-from .compose_oneapi import render_oneapi_compose, render_oneapi_secrets, trust_bundle
+from .compose_oneapi import render_oneapi_compose, render_oneapi_secrets
 from .compose_service import render_service_compose, render_service_secrets
 from .daemon import render_daemon_json
 from .files import RenderedFile
 from .nginx_gateway import render_gateway_nginx
 from .nginx_relay import render_relay_nginx
 from .tunnel_unit import render_known_hosts, render_tunnel_unit
+from .trust import trust_bundle
 
 
 def gpu_files(stack: Stack, host_name: str) -> list[RenderedFile]:

@@ -9,11 +9,11 @@ from importlib.resources import files
 
 from llminfra.model import LiteLLMSettings, Stack
 
-from .compose_oneapi import trust_bundle
 from .compose_service import LOG_MAX_FILE, LOG_MAX_SIZE, publish
 from .envfile import secret_env_file
 from .files import RenderError, RenderedFile, render
 from .litellm_config import AUTH_MODULE, litellm_secrets, render_config
+from .trust import trust_bundle
 
 CONTAINER_PORT = 4000
 NETWORK_NAME = "llminfra-litellm"

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from pathlib import Path
 
 from llminfra.model import Stack
 
 from .compose_service import LOG_MAX_FILE, LOG_MAX_SIZE, publish
 from .envfile import secret_env_file
 from .files import RenderedFile, render
+from .trust import trust_bundle
 
 CONTAINER_PORT = 3000
 NETWORK_NAME = "llminfra-oneapi"
@@ -69,15 +69,6 @@ def oneapi_view(stack: Stack, gateway: str) -> OneApiCompose:
         environment=tuple(env.items()), env_file=SECRETS_ENV, mysql=mysql,
         redis_image=image(oa.redis_image) if oa.redis else None,
     )
-
-
-def trust_bundle(stack: Stack, gateway: str) -> RenderedFile | None:
-    """The extra CA certificates the gateway's engine trusts, concatenated (public, 0644)."""
-    engine = stack.gateways[gateway].engine_settings
-    if not engine.trust_ca_files:
-        return None
-    pems = [Path(f).read_text().strip() + "\n" for f in engine.trust_ca_files]
-    return RenderedFile(f"{engine.data_dir}/trust/extra-ca.pem", "".join(pems))
 
 
 def oneapi_secrets(stack: Stack, gateway: str) -> dict[str, str]:
