@@ -1,8 +1,8 @@
 """The lab with LiteLLM (the real proxy) as the gateway engine: the same inventory, one key
 switched (`lab up --engine litellm`), deployed for real and checked at every hop.
 
-Client -> Nginx (TLS) -> LiteLLM -> autossh tunnel -> gpu-2's Ollama, with a kit-issued key;
-the direct GPU host and the relay path too. Runs after the OneAPI module (file order) and
+Client -> Nginx (TLS) -> LiteLLM -> autossh tunnel -> gpu-2's real vLLM (and its Ollama), with a
+kit-issued key; the direct GPU host, embeddings and the relay path too. Runs after the OneAPI module (file order) and
 leaves the lab on LiteLLM; the OneAPI tier's own setup switches it back.
 """
 
@@ -129,29 +129,32 @@ def test_secrets_only_in_the_private_env_file(hosts, stack):
             assert value not in content, public
 
 
-def test_tunnel_listens_only_on_litellms_network(hosts, stack):
+def test_tunnels_listen_only_on_litellms_network(hosts, stack):
     gw = hosts["gw-1"]
-    [tunnel] = stack.tunnels("gw-1")
-    assert tunnel.bind == "172.30.1.1"
-    out = gw.check_output(f"ss -Hltn 'sport = :{tunnel.local_port}'")
-    assert {line.split()[3].rsplit(":", 1)[0] for line in out.splitlines()} == {tunnel.bind}
+    tunnels = stack.tunnels("gw-1")
+    assert tunnels and {t.bind for t in tunnels} == {"172.30.1.1"}
+    for tunnel in tunnels:
+        out = gw.check_output(f"ss -Hltn 'sport = :{tunnel.local_port}'")
+        assert {line.split()[3].rsplit(":", 1)[0] for line in out.splitlines()} == {tunnel.bind}
 
 
-def test_stream_through_nginx_litellm_and_the_tunnel(gateway, keys):
+@pytest.mark.parametrize("model,what", [("smollm2-135m", "real vLLM via tunnel"),
+                                        ("smollm2:135m", "Ollama via tunnel"),
+                                        ("qwen2.5:0.5b", "Ollama on the direct host")])
+def test_stream_through_nginx_and_litellm(gateway, keys, model, what):
     c = client(gateway, keys["apps"])
-    stream(c, "smollm2:135m")  # warm the model once; the next one is what a client sees
-    text, chunks, ttft, took = stream(c, "smollm2:135m")
-    TIMES["TTFT via Nginx+LiteLLM+tunnel (s)"] = ttft
-    print(f"\n[e2e-litellm] via tunnel: {chunks} chunks, TTFT {ttft * 1000:.0f} ms, "
+    stream(c, model)  # warm the model once; the next one is what a client sees
+    text, chunks, ttft, took = stream(c, model)
+    TIMES[f"TTFT through Nginx + LiteLLM, {what} (s)"] = ttft
+    print(f"\n[e2e-litellm] {what}: {chunks} chunks, TTFT {ttft * 1000:.0f} ms, "
           f"total {took:.2f} s: {text!r}")
     assert chunks >= 2 and text.strip()
 
 
-def test_stream_through_litellm_to_the_direct_gpu_host(gateway, keys):
-    text, chunks, ttft, took = stream(client(gateway, keys["apps"]), "smollm2-135m")
-    TIMES["TTFT via Nginx+LiteLLM direct (s)"] = ttft
-    print(f"\n[e2e-litellm] direct: {chunks} chunks, TTFT {ttft * 1000:.0f} ms, {took:.2f} s")
-    assert chunks >= 2 and text.strip()
+def test_embeddings_through_litellm_and_the_tunnel(gateway, keys):
+    reply = client(gateway, keys["apps"]).embeddings.create(model="all-minilm-l6-v2",
+                                                            input=["hello lab"])
+    assert len(reply.data) == 1 and len(reply.data[0].embedding) == 384
 
 
 def test_chat_through_litellm_and_the_relay_trusting_the_lab_ca(gateway, keys):
