@@ -15,7 +15,8 @@ REPO = Path(__file__).resolve().parents[1]
      "inventory", "benchmarks"],
     # strict for the model; the rest of the package joins as it is typed
     [sys.executable, "-m", "mypy", "src/llminfra/model", "src/llminfra/oneapi",
-     "src/llminfra/operations/oneapi.py", "src/llminfra/deploys/channels.py"],
+     "src/llminfra/operations/oneapi.py", "src/llminfra/deploys/channels.py",
+     "src/llminfra/backup", "src/llminfra/commands/gateway_db.py"],
 ], ids=["ruff", "mypy"])
 def test_clean(argv):
     if shutil.which(argv[0]) is None and argv[0] == "ruff":

@@ -231,6 +231,20 @@ def cmd_lab(args: argparse.Namespace) -> int:
                remove_images=args.remove_images, engine=args.engine, flavor=args.flavor)
 
 
+def cmd_gateway(args: argparse.Namespace) -> int:
+    from .backup.gateway import run_cli
+
+    stack = _load(args)
+    gateways = [_gateway(stack, args.gateway)] if args.gateway else list(stack.gateways)
+    gateways = [g for g in gateways if stack.gateways[g].engine == "oneapi"]
+    if not gateways:
+        raise StackError(["gateways: none runs the oneapi engine (nothing to back up)"])
+    extra = {} if args.action == "backup" else {"from_export": args.from_export,
+                                                 "force": args.force}
+    return run_cli(stack, gateways, args.action, Path(args.dir), admin_url=args.admin_url,
+                   **extra)
+
+
 def cmd_channels(args: argparse.Namespace) -> int:
     from .oneapi.cli import run_channels
 
@@ -272,6 +286,22 @@ def build_parser() -> argparse.ArgumentParser:
     lab.set_defaults(func=cmd_lab)
 
     from .oneapi.cliargs import add_channel_arguments
+
+    gwp = sub.add_parser("gateway", help="back up or restore a gateway: its database (SQLite "
+                         "copy or MySQL dump over SSH) plus a portable JSON export of channels "
+                         "and tokens, keys in a separate 0600 file")
+    gwp.add_argument("action", choices=["backup", "restore"])
+    with_inventory(gwp)
+    gwp.add_argument("dir", help="backup directory (one subdirectory per gateway)")
+    gwp.add_argument("--gateway", help="only this gateway")
+    gwp.add_argument("--admin-url", help="talk to this admin URL directly instead of through "
+                     "an SSH tunnel (e.g. a local emulator)")
+    gwp.add_argument("--from-export", action="store_true", help="restore: re-create channels "
+                     "and tokens through the admin API instead of restoring the database "
+                     "(token keys change)")
+    gwp.add_argument("--force", action="store_true", help="restore: even into a gateway that "
+                     "already has channels or tokens")
+    gwp.set_defaults(func=cmd_gateway)
 
     ch = sub.add_parser("channels", help="plan or apply OneAPI channels and tokens")
     ch.add_argument("action", choices=["plan", "apply"])
