@@ -208,6 +208,7 @@ def test_new_api_lab_inventory_runs_the_emulator_as_new_api(tmp_path):
     write_secrets(tmp_path / "lab.secrets.env")
     lab = tmp_path / ".lab"
     lab_ca(lab / "ca")
+    _operator_key(lab)
     server_cert(lab / "ca", lab / "relay-1", ("relay-1.lab",), (address(13),))
     state = _state(str(lab))
     state.flavor = "new-api"
