@@ -179,6 +179,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 1 if broken else 0
 
 
+def cmd_admin(args: argparse.Namespace) -> int:
+    from .admin import run_admin
+
+    stack = _load(args)
+    return run_admin(stack, _gateway(stack, args.gateway), args.local_port)
+
+
 def cmd_hostkey(args: argparse.Namespace) -> int:
     from .hostkey import HostKeyError, describe, pinned_matches, repin, scan
 
@@ -343,6 +350,14 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--admin-url", help="admin API URL to use instead of an SSH tunnel")
     st.add_argument("--json", action="store_true", help="machine-readable rows")
     st.set_defaults(func=cmd_status)
+
+    ad = sub.add_parser("admin", help="open an SSH forward to the gateway's loopback admin "
+                        "port and print the web UI's URL (the public name does not serve it)")
+    with_inventory(ad)
+    ad.add_argument("--gateway", help="the gateway (needed when there are several)")
+    ad.add_argument("--local-port", type=int, default=0,
+                    help="local port of the forward (default: any free port)")
+    ad.set_defaults(func=cmd_admin)
 
     hk = sub.add_parser("hostkey", help="show the SSH host key a host presents against the "
                         "pinned one; re-pin after explicit confirmation")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .model import GatewayHost, GpuHost, RelayHost, Stack, StackError, load_stack
+from .model.sshfiles import KeyFileError, NeedsPassphrase, load_private_key
 from .paths import write_known_hosts
 
 HostEntry = tuple[str, dict[str, Any]]
@@ -27,11 +28,26 @@ def host_data(stack: Stack, name: str, known_hosts: Path) -> dict[str, Any]:
         "llminfra_role": stack.role(name),
         "llminfra_stack": stack,
     }
-    if ssh.key:
+    if ssh.key and ssh.key_password:
         data["ssh_key"] = os.path.expanduser(ssh.key)
+        data["ssh_key_password"] = stack.secret(ssh.key_password)
+    elif ssh.key and not _encrypted(ssh.key):
+        data["ssh_key"] = os.path.expanduser(ssh.key)
+    # No key, or an encrypted one without its passphrase: pyinfra offers ssh-agent's keys (the
+    # admin tunnel does the same), instead of prompting in the middle of a deploy.
     if ssh.sudo:
         data["_sudo"] = True
     return data
+
+
+def _encrypted(key: str) -> bool:
+    try:
+        load_private_key(key, None)
+    except NeedsPassphrase:
+        return True
+    except KeyFileError:
+        return False  # `check` has reported it already; pyinfra names it again
+    return False
 
 
 def pyinfra_groups(stack_file: str | Path) -> dict[str, list[HostEntry]]:
@@ -47,7 +63,11 @@ def pyinfra_groups(stack_file: str | Path) -> dict[str, list[HostEntry]]:
         for err in exc.lines:
             print(err, file=sys.stderr)
         raise SystemExit(2) from None
-    known = write_known_hosts(stack)
+    try:
+        known = write_known_hosts(stack)
+    except OSError as exc:
+        print(f"stack: cannot write the pinned host keys: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     return {
         section: [(n, host_data(stack, n, known)) for n in getattr(stack, section)]
         for section in ("gpu_hosts", "gateways", "relays")

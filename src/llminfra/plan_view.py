@@ -44,4 +44,8 @@ def describe(stack: Stack) -> str:
                                          "priority", "groups", "enabled"], channels)]
     if tokens:
         parts += ["", "TOKENS", table(["name", "quota", "expires", "models", "subnets"], tokens)]
+    if stack.warnings:
+        # Opted-in risks stay visible on every check, so nobody forgets they were accepted.
+        parts += ["", f"WARNINGS ({len(stack.warnings)} risky settings allowed by allow_risky)",
+                  *stack.warnings]
     return "\n".join(parts)

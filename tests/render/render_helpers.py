@@ -93,6 +93,7 @@ def variants() -> dict[str, dict]:
                         huggingface_endpoint="https://hf-mirror.com", pip_index="https://pypi.m.example.cn/simple")
     gw = d["gateways"]["gw-1"]
     gw["nginx"]["tls"] = {"mode": "self_signed"}
+    gw["nginx"]["admin_allow_cidrs"] = ["10.9.0.0/16", "fd00:9::/32"]
     gw["oneapi"].update(database="mysql", mysql={"password": "MYSQL_PW"}, redis=True)
     relay = d["relays"]["relay-1"]
     relay.update(routing="host", tls={"mode": "self_signed"})

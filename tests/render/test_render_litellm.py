@@ -193,7 +193,8 @@ def test_files_of_a_litellm_gateway(example):
     assert not [p for p in paths if "oneapi" in p]
     nginx = gateway_files(example, "gw-1")[5].content
     assert "proxy_pass http://127.0.0.1:4000;" in nginx
-    assert "location ~ ^/(metrics|health)(/|$) {\n        return 404;" in nginx  # not public
+    # /metrics and /health (every upstream named) are not client API: 404 like the UI
+    assert "location / {\n        return 404;\n    }" in nginx
 
 
 def test_example_compose_passes_compose_config(example, tmp_path):

@@ -52,7 +52,7 @@ def test_gateway_is_stream_safe_with_the_model_timeout(data):
     data["gateways"]["gw-1"]["nginx"].update(read_timeout=3600, client_max_body_size="200m")
     f = render_gateway_nginx(make_stack(data), "gw-1")
     assert (f.path_on_host, f.mode, f.secret) == ("/etc/nginx/conf.d/llminfra-gateway.conf", "0644", False)
-    loc = location_block(f.content, "location / {\n        proxy_pass")
+    loc = location_block(f.content, 'location ~ "^/v1/(')
     for line in ("proxy_pass http://127.0.0.1:3000;", "proxy_buffering off;",
                  "proxy_request_buffering off;", "proxy_http_version 1.1;",
                  'proxy_set_header Connection "";', "proxy_cache off;", "gzip off;",
@@ -62,6 +62,9 @@ def test_gateway_is_stream_safe_with_the_model_timeout(data):
         assert f"        {line}\n" in loc + "\n", line
     assert "client_max_body_size 200m;" in f.content
     assert "return 301 https://api.example.com$request_uri;" in f.content
+    # nothing but the client API is published by default
+    assert "    location / {\n        return 404;\n    }" in f.content
+    assert f.content.count("proxy_pass") == 1
 
 
 def test_gateway_tls_modes(data):

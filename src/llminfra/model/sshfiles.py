@@ -29,10 +29,33 @@ def _read(path: Path) -> tuple[str | None, str | None]:
         return None, f"{path} is not a text file"
 
 
-def load_private_key(path: Path, password: str | None) -> paramiko.PKey:
-    """The key as paramiko loads it; raises PasswordRequiredException for an encrypted key
-    without password, paramiko.SSHException (or ValueError) for anything else."""
-    return paramiko.PKey.from_path(path, passphrase=password.encode() if password else None)
+class KeyFileError(Exception):
+    """A private key file that cannot be used; the message names why (never the passphrase)."""
+
+
+class NeedsPassphrase(KeyFileError):
+    """The key is encrypted and no passphrase was given."""
+
+
+def load_private_key(path: Path | str, password: str | None) -> paramiko.PKey:
+    """The key as pyinfra and the admin tunnel load it (paramiko), or KeyFileError."""
+    path = Path(path).expanduser()
+    try:
+        return paramiko.PKey.from_path(path, passphrase=password.encode() if password else None)
+    except paramiko.PasswordRequiredException:
+        raise NeedsPassphrase(f"{path} is encrypted") from None
+    except TypeError as exc:  # cryptography, for OpenSSH-format keys without a passphrase
+        if "password" in str(exc).lower() and not password:
+            raise NeedsPassphrase(f"{path} is encrypted") from None
+        raise KeyFileError(f"{path} is not a private key paramiko can load") from None
+    except OSError as exc:
+        raise KeyFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except Exception as exc:  # noqa: BLE001 - any content of a user's file becomes a message
+        if password:
+            raise KeyFileError(f"{path} does not load with the passphrase in key_password "
+                            "(wrong passphrase?)") from None
+        detail = str(exc).splitlines()[0][:80] if str(exc) else type(exc).__name__
+        raise KeyFileError(f"{path} is not a private key paramiko can load ({detail})") from None
 
 
 def private_key_problem(path: Path, password: str | None, password_declared: bool) -> str | None:
@@ -44,17 +67,14 @@ def private_key_problem(path: Path, password: str | None, password_declared: boo
         return f"{path} holds no private key (-----BEGIN ... PRIVATE KEY-----)"
     try:
         load_private_key(path, password)
-    except paramiko.PasswordRequiredException:
+    except NeedsPassphrase:
         if password_declared:
             return None  # the secret is missing: check_secrets names it
         if not os.environ.get("SSH_AUTH_SOCK"):
             return (f"{path} is encrypted: set key_password to a secret holding its "
                     "passphrase, or add it to a running ssh-agent (SSH_AUTH_SOCK is not set)")
-        return None
-    except Exception as exc:  # noqa: BLE001 - any content of a user's file becomes a message
-        if password:
-            return f"{path} does not load with the passphrase in key_password (wrong passphrase?)"
-        return f"{path} is not a private key paramiko can load ({str(exc)[:80] or type(exc).__name__})"
+    except KeyFileError as exc:
+        return str(exc)
     return None
 
 

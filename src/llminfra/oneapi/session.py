@@ -43,6 +43,7 @@ def admin_endpoint(stack: Stack, gateway: str, direct_url: str | None = None) ->
     with open_admin_tunnel(
         gw.ssh.host, ssh_user=gw.ssh.user,
         ssh_key_file=os.path.expanduser(gw.ssh.key) if gw.ssh.key else None,
+        ssh_key_password=stack.secret(gw.ssh.key_password) if gw.ssh.key_password else None,
         known_hosts=known_hosts_file(stack, gateway), ssh_port=gw.ssh.port,
         remote_port=gw.oneapi_settings.admin_port, remote_host=gw.oneapi_settings.admin_bind,
     ) as url:

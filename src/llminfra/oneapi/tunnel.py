@@ -8,6 +8,7 @@ import paramiko
 import sshtunnel
 
 from llminfra.commands.net import known_hosts_name
+from llminfra.model.sshfiles import KeyFileError, NeedsPassphrase, load_private_key
 
 from .errors import OneAPIError
 
@@ -75,33 +76,49 @@ def verify_host_key(host, port, expected, timeout=10.0):
                           f"{expected.fingerprint}; refusing to connect")
 
 
-def _load_private_key(path):
+def client_auth(key_file, key_password=None):
+    """``(pkey, use_agent)``: how the tunnel authenticates, the way pyinfra does.
+
+    A key file is loaded (decrypted with ``key_password``); without a key file, the keys
+    ssh-agent holds and the default ``~/.ssh/id_*`` files are offered. An encrypted key
+    without a passphrase is left to ssh-agent (pyinfra would prompt; the channel step
+    cannot). A wrong passphrase or a file that is no key is a TunnelError.
+    """
+    if not key_file:
+        return None, True
     try:
-        return paramiko.PKey.from_path(path)
-    except (OSError, paramiko.SSHException) as exc:
-        raise TunnelError(f"cannot load SSH key {path}: {exc}") from None
+        return load_private_key(key_file, key_password), False
+    except NeedsPassphrase:
+        return None, True
+    except KeyFileError as exc:
+        raise TunnelError(f"cannot load SSH key: {exc}") from None
 
 
 @contextlib.contextmanager
 def open_admin_tunnel(ssh_host, *, ssh_user, ssh_key_file, known_hosts, ssh_port=22,
                       remote_port=3000, remote_host="127.0.0.1", local_port=0,
-                      timeout=10.0):
+                      timeout=10.0, ssh_key_password=None):
     """Forward ``127.0.0.1:<local_port>`` to ``remote_host:remote_port`` on the gateway.
 
     Yields the local base URL (``http://127.0.0.1:PORT``). The server's host key must
     match the pinned key exactly; unknown or changed keys raise :class:`TunnelError`
-    (no auto-add, no agent, no ~/.ssh lookups).
+    (no auto-add). Authentication follows :func:`client_auth`.
     """
     host_key = pinned_host_key(known_hosts, ssh_host, ssh_port)
-    pkey = _load_private_key(ssh_key_file)
+    pkey, use_agent = client_auth(ssh_key_file, ssh_key_password)
     verify_host_key(ssh_host, ssh_port, host_key, timeout)  # clear error before sshtunnel
     logger = logging.getLogger("llminfra.oneapi.tunnel")
     logger.addHandler(logging.NullHandler())
-    forwarder = sshtunnel.SSHTunnelForwarder(
-        (ssh_host, ssh_port), ssh_username=ssh_user, ssh_pkey=pkey, ssh_host_key=host_key,
-        ssh_config_file=None, allow_agent=False, host_pkey_directories=[],
-        remote_bind_address=(remote_host, remote_port),
-        local_bind_address=("127.0.0.1", local_port), logger=logger, set_keepalive=15.0)
+    try:
+        forwarder = sshtunnel.SSHTunnelForwarder(
+            (ssh_host, ssh_port), ssh_username=ssh_user, ssh_pkey=pkey, ssh_host_key=host_key,
+            ssh_config_file=None, allow_agent=use_agent,
+            host_pkey_directories=None if use_agent else [],
+            remote_bind_address=(remote_host.strip("[]"), remote_port),
+            local_bind_address=("127.0.0.1", local_port), logger=logger, set_keepalive=15.0)
+    except ValueError:  # sshtunnel: "No password or public key available!"
+        raise TunnelError(f"SSH to {ssh_user}@{ssh_host}:{ssh_port}: no key to offer (set "
+                          "ssh.key, or start ssh-agent and add the key)") from None
     sshtunnel.SSH_TIMEOUT = timeout
     try:
         forwarder.start()

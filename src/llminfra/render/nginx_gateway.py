@@ -1,4 +1,10 @@
-"""The gateway's Nginx site: TLS at the edge, streaming-safe proxy to OneAPI."""
+"""The gateway's Nginx site: TLS at the edge, streaming-safe proxy to the engine.
+
+The public server name serves the OpenAI-compatible client API and nothing else: the
+engine's web UI and admin API (`/api/`, LiteLLM's `/ui`, `/key/...`) answer 404 unless the
+client's address is in `nginx.admin_allow_cidrs` (default: none). Admins reach the UI through
+`llminfra admin`, an SSH forward to the loopback admin port.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,15 @@ from .nginx_common import hostname, size
 from .tls import CertPaths, cert_paths
 
 GATEWAY_SITE = "/etc/nginx/conf.d/llminfra-gateway.conf"
+# What OpenAI-compatible clients (SDKs, LangChain, chat UIs) call: the API itself, the model
+# list, and the token-authenticated usage endpoints some UIs poll. One regex, anchored, so an
+# engine route outside it (an admin API, a new debug page) is never published by accident.
+CLIENT_PATHS = (
+    "models(/.+)?", "chat/completions", "completions", "embeddings", "moderations",
+    "audio/(speech|transcriptions|translations)", "images/(generations|edits|variations)",
+    "rerank", "dashboard/billing/(subscription|usage)",
+)
+CLIENT_API = "^/v1/(" + "|".join(CLIENT_PATHS) + ")$"
 
 
 @dataclass(frozen=True)
@@ -25,6 +40,8 @@ class GatewaySite:
     upstream: str  # host:port of the engine's published port
     read_timeout: int
     client_max_body_size: str
+    admin_allow_cidrs: tuple[str, ...]  # may reach the engine's UI and admin API
+    client_api: str = CLIENT_API
 
     @property
     def https_origin(self) -> str:
@@ -42,6 +59,7 @@ def gateway_view(stack: Stack, gateway: str) -> GatewaySite:
         acme_webroot=ACME_WEBROOT if ngx.tls.mode == "acme" else None,
         upstream=f"{reach(engine.api_bind)}:{engine.api_port}",
         read_timeout=ngx.read_timeout, client_max_body_size=size(ngx.client_max_body_size),
+        admin_allow_cidrs=tuple(ngx.admin_allow_cidrs),
     )
 
 
