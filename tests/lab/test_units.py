@@ -143,19 +143,21 @@ def test_keys_and_ca_are_private_and_verify(tmp_path):
         assert cli.getpeercert()["subjectAltName"][0] == ("DNS", "api.openai.com")
 
 
+def _operator_key(lab: Path) -> None:
+    """The operator key `check` loads (the lab makes it on `lab up`)."""
+    key = lab / "ssh" / "id_ed25519"
+    if lab.is_dir() and not key.exists():
+        key.parent.mkdir()
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key], check=True)
+
+
 def _state(lab: str = "/x/.lab") -> LabState:
+    _operator_key(Path(lab))
     hosts = {s.name: LabHost(s.name, s.role, address(s.octet), "c-" + s.name, s.tunnel_only,
                              f"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{s.octet:0>43}")
              for s in HOSTS}
     return LabState(lab, "n", "10.213.37.0/24", "root", f"{lab}/ssh/id_ed25519",
                     f"{lab}/known_hosts", f"{lab}/ca/ca.crt", address(20), [], hosts)
-
-
-def _operator_key(lab):
-    """The operator key `check` loads (the lab makes it on `lab up`)."""
-    (lab / "ssh").mkdir()
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", lab / "ssh" / "id_ed25519"],
-                   check=True)
 
 
 def test_lab_inventory_validates_against_the_stack_model(tmp_path):
@@ -165,7 +167,6 @@ def test_lab_inventory_validates_against_the_stack_model(tmp_path):
     assert write_secrets(secrets_file).read_text() == before  # stable across runs
     lab = tmp_path / ".lab"
     lab_ca(lab / "ca")  # the relay's certificate and OneAPI's trusted CA must exist
-    _operator_key(lab)
     server_cert(lab / "ca", lab / "relay-1", ("relay-1.lab",), (address(13),))
     stack = parse_stack(lab_stack(_state(str(lab))), tmp_path / "lab.yml")
     assert stack.gpu_hosts["gpu-2"].reach == "tunnel"
@@ -189,7 +190,6 @@ def test_lab_inventory_with_litellm_is_the_same_file_with_one_key_switched(tmp_p
     write_secrets(tmp_path / "lab.secrets.env")
     lab = tmp_path / ".lab"
     lab_ca(lab / "ca")
-    _operator_key(lab)
     server_cert(lab / "ca", lab / "relay-1", ("relay-1.lab",), (address(13),))
     oneapi = lab_stack(_state(str(lab)))
     litellm = lab_stack(replace(_state(str(lab)), engine="litellm"))
