@@ -17,11 +17,13 @@ from llminfra.oneapi.client import OneAPIClient
 from llminfra.oneapi.desired import DesiredChannel, DesiredState, DesiredToken
 from llminfra.oneapi.localstate import LocalState
 from llminfra.oneapi.reconcile import apply, plan
+from llminfra.oneapi.registry import Fingerprints
 from llminfra_lab.oneapi_emulator import Emulator
 
 from .figures import Figure, Goal
 
 ACCESS = "0123456789abcdef0123456789abcdef"
+FPS = Fingerprints("bench-root-password")
 SUITE = "reconcile"
 
 
@@ -41,7 +43,7 @@ def _reconcile(emu: Emulator, client: OneAPIClient, state: DesiredState,
     """(seconds, requests, writes) of one plan + apply."""
     before, before_w = len(emu.requests), len(emu.writes())
     start = time.perf_counter()
-    apply(client, plan(client, state, local), local)
+    apply(client, plan(client, state, FPS), local, FPS)
     took = time.perf_counter() - start
     return took, len(emu.requests) - before, len(emu.writes()) - before_w
 

@@ -176,3 +176,14 @@ def test_exit_codes_are_documented_in_the_readme():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     for code, meaning in EXIT_CODES.items():
         assert f"| {code} | {meaning} |" in readme
+
+
+def test_embedding_services_are_marked_not_chat_testable(stack_file):
+    data = yaml.safe_load(stack_file.read_text())
+    data["gpu_hosts"]["gpu-1"]["services"].append(
+        {"kind": "vllm", "name": "emb", "model": "BAAI/bge-m3", "task": "embed", "port": 8001,
+         "gpus": "cpu", "served_names": ["bge-m3-vllm"]})
+    stack_file.write_text(yaml.safe_dump(data))
+    chats = {c.name: c.chat for c in desired_state(load_stack(stack_file), "gw-1").channels}
+    assert chats["gpu-1/emb"] is False and chats["gpu-1/qwen"] is True
+    assert chats["openai"] is True

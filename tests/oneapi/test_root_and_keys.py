@@ -199,3 +199,16 @@ def test_tests_run_with_bounded_concurrency():
     tests = run_tests(Slow(), targets, concurrency=3)
     assert state["max"] == 3 and time.monotonic() - start < 0.05 * 12
     assert [t.failed for t in tests] == [i % 2 == 1 for i in range(12)]
+
+
+def test_embedding_channels_are_not_chat_tested():
+    class Never:
+        def test_channel(self, cid, model=None, timeout=60.0):
+            raise AssertionError("no test expected")
+
+    targets = [(DesiredChannel("emb", 50, "u", ("e",), "k", chat=False), 1),
+               (DesiredChannel("paid-emb", 1, "u", ("e",), "k", chat=False, billed=True), 2)]
+    tests = run_tests(Never(), targets, billed=True)
+    assert [(t.name, t.outcome) for t in tests] == [("lmi/emb", "skipped"),
+                                                    ("lmi/paid-emb", "skipped")]
+    assert "embeddings" in render_tests(tests)

@@ -39,7 +39,7 @@ class Writer(Protocol):
     def create_channel(self, fields: dict[str, Any]) -> None: ...
     def update_channel(self, fields: dict[str, Any]) -> Any: ...
     def delete_channel(self, channel_id: int) -> None: ...
-    def create_token(self, fields: dict[str, Any]) -> Any: ...
+    def create_token(self, fields: dict[str, Any], *, read_key: bool = True) -> Any: ...
     def update_token(self, fields: dict[str, Any]) -> Any: ...
     def set_token_status(self, token_id: int, status: int) -> Any: ...
     def delete_token(self, token_id: int) -> None: ...
@@ -75,6 +75,8 @@ class _Run:
     registry: Registry
     result: ApplyResult
     login_transport: httpx.BaseTransport | None
+    # tokens whose key the listing hides: read in one batch at the end (a rate-limited route)
+    hidden_keys: list[tuple[DesiredToken, TokenRow]] = field(default_factory=list)
 
 
 def _channel_body(run: _Run, action: Action) -> dict[str, Any]:
@@ -141,12 +143,12 @@ def _token_body(action: Action, row: TokenRow | None) -> dict[str, Any]:
 
 def _capture(run: _Run, d: DesiredToken, row: TokenRow) -> None:
     if not capture_token_key(run.local, run.result.keys, d, row):
-        fetch_keys(run.local, run.result.keys, [(d, row)], run.client)
+        run.hidden_keys.append((d, row))
 
 
 def _create_token(run: _Run, action: Action) -> None:
     d = action.token
-    created = run.client.create_token(_token_body(action, None))
+    created = run.client.create_token(_token_body(action, None), read_key=False)
     if not (isinstance(created, dict) and isinstance(created.get("id"), int)):
         # created (or not) but not found again: the pending name lets the next run claim it
         raise OneAPIError(f"created token {d.server_name} but cannot find it; re-run apply")
@@ -246,6 +248,7 @@ def apply(client: Writer, plan: Plan, local: LocalState, fps: Fingerprints, *,
                                  result) from None
             result.done.append(action)
     finally:
+        fetch_keys(local, result.keys, run.hidden_keys, client)
         if not failed:
             run.registry.pending.clear()
         else:  # names whose create went through no longer need the lost-answer guard

@@ -73,10 +73,14 @@ def run_tests(client: Tester, targets: list[tuple[DesiredChannel, int]], *,
               billed: bool = False, concurrency: int = 4, timeout: float = 60.0
               ) -> list[ChannelTest]:
     """Test ``targets`` with at most ``concurrency`` tests in flight."""
-    skipped = [ChannelTest(d.server_name, cid, "skipped", 0.0,
-                           "bills per call; --test-billed includes it")
-               for d, cid in targets if d.billed and not billed]
-    todo = [(d, cid) for d, cid in targets if billed or not d.billed]
+    skipped, todo = [], []
+    for d, cid in targets:
+        why = "serves embeddings; the gateway's test is a chat request" if not d.chat else \
+            "bills per call; --test-billed includes it" if d.billed and not billed else ""
+        if why:
+            skipped.append(ChannelTest(d.server_name, cid, "skipped", 0.0, why))
+        else:
+            todo.append((d, cid))
     if not todo:
         return skipped
     with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(todo)))) as pool:

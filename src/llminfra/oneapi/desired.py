@@ -38,7 +38,8 @@ class DesiredChannel:
 
     ``models`` and ``groups`` are normalised (trimmed, de-duplicated, order kept);
     ``model_mapping`` maps public model names to upstream names. ``billed``: the upstream
-    charges per call (an external provider), so it is tested only when asked.
+    charges per call (an external provider), so it is tested only when asked. ``chat``: the
+    upstream answers chat requests (the gateway's channel test is one); False for embeddings.
     """
 
     name: str
@@ -52,6 +53,7 @@ class DesiredChannel:
     groups: tuple[str, ...] = ("default",)
     enabled: bool = True
     billed: bool = False
+    chat: bool = True
 
     def __post_init__(self) -> None:
         mapping: Any = self.model_mapping

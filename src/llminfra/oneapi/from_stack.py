@@ -24,6 +24,14 @@ def fingerprints(stack: Stack, gateway: str) -> Fingerprints:
     return Fingerprints(str(stack.secret(stack.gateways[gateway].oneapi_settings.root_password)))
 
 
+def _chats(stack: Stack, origin: str) -> bool:
+    """False for an embedding service: the gateway's channel test is a chat request."""
+    host, _, index = origin.partition("/services/")
+    if not index or host not in stack.gpu_hosts:
+        return True
+    return stack.gpu_hosts[host].services[int(index)].readiness_probe() != "embeddings"
+
+
 def desired_state(stack: Stack, gateway: str) -> DesiredState:
     flavor = flavor_of(stack, gateway)
     channels = []
@@ -38,6 +46,7 @@ def desired_state(stack: Stack, gateway: str) -> DesiredState:
             weight=spec.weight, groups=tuple(spec.groups), enabled=spec.enabled,
             # declared `channels` reach external providers, which charge for every test call
             billed=spec.origin.startswith("channels/"),
+            chat=_chats(stack, spec.origin),
         ))
     tokens = [
         DesiredToken(

@@ -23,7 +23,7 @@ from typing import Any, Protocol, TypeVar
 
 from .applying import ApplyError, ApplyResult, apply
 from .desired import MARKER, DesiredChannel, DesiredState, DesiredToken, is_managed
-from .errors import OneAPIInconsistentRead
+from .errors import OneAPIInconsistentRead, OneAPIRequestError
 from .plan import OP_ORDER, Action, Change, Plan
 from .registry import OPTION_KEY, Fingerprints, Registry, pending_name
 from .wire import (AUTO_DISABLED, DISABLED, ENABLED, ChannelRow, ObjectKind, TokenRow,
@@ -255,8 +255,13 @@ def plan(client: Reader, desired: DesiredState, fps: Fingerprints, *, prune: boo
     managed_channels = _managed("channel", all_channels,
                                 channel_rows(client.search_channels(MARKER), "channel search"))
     all_tokens = token_rows(client.list_tokens(), "token list")
-    managed_tokens = _managed("token", all_tokens,
-                              token_rows(client.search_tokens(MARKER), "token search"))
+    try:
+        second = client.search_tokens(MARKER)
+    except OneAPIRequestError as exc:
+        if exc.status != 429:  # New-API limits token searches (10 a minute per user)
+            raise
+        second = client.list_tokens()  # still an independent second read to compare
+    managed_tokens = _managed("token", all_tokens, token_rows(second, "token search"))
     options = client.get_options()
     registry = Registry.decode(options.get(OPTION_KEY) if isinstance(options, dict) else None)
     registry.keep_only("channel", {r["id"] for r in all_channels})
