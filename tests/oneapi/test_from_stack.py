@@ -182,7 +182,7 @@ def test_embedding_services_are_marked_not_chat_testable(stack_file):
     data = yaml.safe_load(stack_file.read_text())
     data["gpu_hosts"]["gpu-1"]["services"].append(
         {"kind": "vllm", "name": "emb", "model": "BAAI/bge-m3", "task": "embed", "port": 8001,
-         "gpus": "cpu", "served_names": ["bge-m3-vllm"]})
+         "gpus": "cpu", "served_names": ["bge-m3-vllm"], "bind": "10.8.0.10"})
     stack_file.write_text(yaml.safe_dump(data))
     chats = {c.name: c.chat for c in desired_state(load_stack(stack_file), "gw-1").channels}
     assert chats["gpu-1/emb"] is False and chats["gpu-1/qwen"] is True
