@@ -201,6 +201,12 @@ def cmd_hostkey(args: argparse.Namespace) -> int:
         if pinned_matches(ssh.host_key, presented):
             print(f"{args.host}: the pinned key matches")
             return 0
+        if ssh.host_key is None and not ssh.known_hosts:
+            # a first pin is the operator's own edit: this only hands over the line to add
+            print(f"{args.host}: nothing is pinned yet. Check the fingerprint out of band (the "
+                  "provider's console: ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), then "
+                  f"add under {args.host}'s ssh section:\n    host_key: {presented[0].key}")
+            return 1
         print(f"{args.host}: the presented key is NOT the pinned one; SSH to it is refused")
         if not args.pin:
             print("to re-pin after checking the fingerprint out of band: "

@@ -69,3 +69,17 @@ def test_fingerprint_is_sha256_of_the_blob():
     blob = base64.b64decode(KEY_A.split()[1])
     want = base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
     assert fingerprint(KEY_A) == "SHA256:" + want
+
+
+def test_a_host_with_nothing_pinned_gets_the_line_to_add(tmp_path, monkeypatch, capsys):
+    from llminfra import hostkey
+    from llminfra.cli import main
+
+    stack = tmp_path / "s.yml"
+    stack.write_text("gpu_hosts:\n  gpu-1:\n    ssh: {host: 10.0.0.1}\n")
+    monkeypatch.setattr(hostkey, "scan", lambda host, port: [Presented(KEY_A)])
+    assert main(["hostkey", str(stack), "gpu-1"]) == 1
+    out = capsys.readouterr().out
+    assert "nothing is pinned yet" in out
+    assert out.rstrip().endswith(f"host_key: {KEY_A}")
+    assert stack.read_text() == "gpu_hosts:\n  gpu-1:\n    ssh: {host: 10.0.0.1}\n"

@@ -13,6 +13,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 TIMES: dict[str, float] = {}
+NUMBERS: dict[str, str] = {}  # other measured figures (TTFT, tokens/s), printed at the end
 
 
 def pytest_collection_modifyitems(items):
@@ -38,9 +39,10 @@ def lab_state():
         down(REPO)
 
 
-def run_pyinfra(*extra: str, inventory: str = "inventory/lab.py") -> tuple[dict, str, float]:
+def run_pyinfra(*extra: str, inventory: str = "inventory/lab.py", deploy: str = "deploys/all.py"
+                ) -> tuple[dict, str, float]:
     """`pyinfra -y --json inventory/lab.py deploys/all.py`; returns (json, stderr, seconds)."""
-    argv = [sys.executable, "-m", "pyinfra", "-y", "--json", inventory, "deploys/all.py", *extra]
+    argv = [sys.executable, "-m", "pyinfra", "-y", "--json", inventory, deploy, *extra]
     start = time.monotonic()
     proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=2400)
     took = time.monotonic() - start
@@ -99,3 +101,7 @@ def pytest_terminal_summary(terminalreporter):
         for phase, took in TIMES.items():
             unit = "" if phase.endswith(")") else " s"  # "(ms)", "(tokens/s)": unit in the name
             terminalreporter.write_line(f"{phase}: {took:.1f}{unit}")
+    if NUMBERS:
+        terminalreporter.write_sep("-", "lab figures")
+        for what, value in NUMBERS.items():
+            terminalreporter.write_line(f"{what}: {value}")
