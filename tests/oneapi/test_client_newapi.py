@@ -1,4 +1,4 @@
-"""OneAPIClient with flavor="newapi" against the emulator's New-API mode (contract §9)."""
+"""OneAPIClient with flavor="newapi" against the emulator's New-API mode (docs/gateway-contract.md §10)."""
 import pytest
 
 from llminfra.oneapi.client import OneAPIClient, login_for_access

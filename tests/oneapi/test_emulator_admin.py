@@ -1,4 +1,4 @@
-"""Emulator pinned to the admin contract, section by section (oneapi-api.md §2-§4)."""
+"""Emulator pinned to the admin contract, section by section (docs/gateway-contract.md §2-§4)."""
 import httpx
 
 from llminfra_lab.oneapi_emulator import Emulator

@@ -1,4 +1,4 @@
-"""Emulator in New-API mode, pinned to docs/gateway-contract.md §9 rule by rule."""
+"""Emulator in New-API mode, pinned to docs/gateway-contract.md §10 rule by rule."""
 import httpx
 import pytest
 from llminfra_lab.oneapi_emulator import Emulator

@@ -1,4 +1,4 @@
-"""Emulator relay pinned to the contract (oneapi-api.md §4.1.3, §4.5, §7, §8) with a real
+"""Emulator relay pinned to the contract (docs/gateway-contract.md §4.1.3, §4.5, §7, §8) with a real
 loopback upstream."""
 import json
 import time

@@ -4,7 +4,7 @@ Standard library only, so the package can be copied alone into a bare python3
 container. Configure through the same environment as OneAPI (``PORT``,
 ``INITIAL_ROOT_ACCESS_TOKEN``, ``INITIAL_ROOT_TOKEN``, ``SESSION_SECRET``) plus
 ``EMULATOR_FLAVOR`` (``oneapi``, the default, or ``newapi``: New-API's setup, auth header,
-pages, wrapped create, masked keys and exact token search, contract §9),
+pages, wrapped create, masked keys and exact token search, docs/gateway-contract.md §10),
 ``EMULATOR_STATE`` (state file, default ``/data/one-api.json``),
 ``EMULATOR_FAULTS`` (see :mod:`.faults`) and ``EMULATOR_CONTROL=1`` (allow
 ``PUT /_emulator/faults``). ``GET /_emulator/requests`` lists every request seen.

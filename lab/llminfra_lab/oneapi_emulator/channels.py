@@ -1,4 +1,4 @@
-"""/api/channel/* handlers (contract section 4.1)."""
+"""/api/channel/* handlers (docs/gateway-contract.md §4.1)."""
 import time
 
 from .common import atoi, err, like_prefix, ok, page, public, model_object, CATALOGUE

@@ -23,7 +23,7 @@ TOKEN_FIELDS = {
     "unlimited_quota": (BOOL, False), "used_quota": (INT, False), "models": (STR, True),
     "subnet": (STR, True),
 }
-# New-API (contract §9.4/§9.6): no config/system_prompt; more pointer fields; token limits.
+# New-API (docs/gateway-contract.md §10.4/§10.6): no config/system_prompt; more pointer fields; token limits.
 NEWAPI_CHANNEL_FIELDS = {
     name: spec for name, spec in CHANNEL_FIELDS.items() if name not in ("config", "system_prompt")
 }

@@ -1,4 +1,4 @@
-"""New-API's admin differences (docs/gateway-contract.md §9): setup, wrapped channel create,
+"""New-API's admin differences (docs/gateway-contract.md §10): setup, wrapped channel create,
 1-based pages with totals, masked token keys and the key endpoints, exact token search."""
 import ipaddress
 import time

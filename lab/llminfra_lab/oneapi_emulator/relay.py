@@ -1,4 +1,4 @@
-"""/v1 relay subset (contract sections 7 and 8): token auth, distribution, forwarding."""
+"""/v1 relay subset (docs/gateway-contract.md §7, §8): token auth, distribution, forwarding."""
 import ipaddress
 import json
 import random

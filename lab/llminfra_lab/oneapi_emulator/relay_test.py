@@ -1,4 +1,4 @@
-"""GET /api/channel/test/:id (docs/gateway-contract.md §4.4; New-API §9.4)."""
+"""GET /api/channel/test/:id (docs/gateway-contract.md §4.1.3; New-API §10.4)."""
 import json
 import os
 import time

@@ -45,7 +45,7 @@ NO_USER_HEADER = "无权进行此操作，未提供 New-Api-User"
 BAD_USER_HEADER = "无权进行此操作，New-Api-User 格式错误"
 WRONG_USER_HEADER = "无权进行此操作，New-Api-User 与登录用户不匹配"
 # rate-limit classes: (requests, window seconds); "critical" is shared by login and the
-# token key routes per client IP, "search" counts per user (contract §3.1, §9.6)
+# token key routes per client IP, "search" counts per user (docs/gateway-contract.md §3.1, §10.6)
 LIMITS = {"critical": (20, 20 * 60), "search": (10, 60)}
 
 

@@ -1,4 +1,4 @@
-"""/api/token/* handlers (contract section 4.2): always the caller's own tokens."""
+"""/api/token/* handlers (docs/gateway-contract.md §4.2): always the caller's own tokens."""
 import ipaddress
 import secrets
 import string

@@ -19,7 +19,7 @@ OPENAI_STYLE = {
 }
 # Base URL carries the API version; the request path's leading /v1 is dropped.
 VERSIONED = {50: "", 51: "https://generativelanguage.googleapis.com/v1beta/openai/"}
-# New-API's own ids (contract §9.5): OpenAI-style ones keep the request path after the base.
+# New-API's own ids (docs/gateway-contract.md §10.5): OpenAI-style ones keep the request path after the base.
 NEWAPI_OPENAI_STYLE = {
     1: "https://api.openai.com", 8: "", 20: "https://openrouter.ai/api",
     25: "https://api.moonshot.cn", 40: "https://api.siliconflow.cn",

@@ -1,4 +1,4 @@
-"""/api/status, /api/user/*, /api/option/, /api/group/ (contract sections 2, 3, 4.3, 4.4)."""
+"""/api/status, /api/user/*, /api/option/, /api/group/ (docs/gateway-contract.md §2, §3, §4.3, §4.4)."""
 import json
 import random
 import uuid

@@ -1,5 +1,5 @@
 """The portable half of a gateway backup: channels and tokens as JSON, read and re-created
-through the admin API (docs/gateway-contract.md §10.2).
+through the admin API (docs/gateway-contract.md §11.2).
 
 ``export.json`` holds no secret; ``secrets.json`` (0600) holds the keys by object id: token
 keys as the gateway shows them (New-API reveals masked ones through its key endpoint),

@@ -1,4 +1,4 @@
-"""Shell scripts that copy the gateway's database out and back (docs/gateway-contract.md §10).
+"""Shell scripts that copy the gateway's database out and back (docs/gateway-contract.md §11).
 
 Each runs on the gateway as ``sh -c SCRIPT`` over SSH, in the Compose project directory
 (``oneapi.data_dir``), with the archive or dump on stdout (copy out) or stdin (restore).

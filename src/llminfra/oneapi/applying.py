@@ -23,7 +23,7 @@ from .registry import OPTION_KEY, Fingerprints, Registry, pending_name
 from .rootpw import RootCheck, ensure_root_password
 from .wire import AUTO_DISABLED, DISABLED, ENABLED, ChannelRow, TokenRow, channel_rows
 
-# Channel fields OneAPI lets a client send back safely (contract 4.1.2); never
+# Channel fields OneAPI lets a client send back safely (docs/gateway-contract.md §4.1.2); never
 # used_quota, balance or timestamps.
 SAFE_CHANNEL_FIELDS = ("type", "name", "base_url", "other", "models", "group",
                        "model_mapping", "priority", "weight", "config", "system_prompt",

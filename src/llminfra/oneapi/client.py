@@ -1,8 +1,8 @@
 """HTTP client for the admin API of OneAPI and New-API (docs/gateway-contract.md).
 
 Authenticates with an access token on every call (no login per call; New-API also gets the
-``New-Api-User`` header, §3.3), turns ``success:false`` into :class:`OneAPIRequestError`,
-calls the exact route forms (collections end in ``/``), pages the flavour's way (§4.1, §9.3)
+``New-Api-User`` header, §10.2), turns ``success:false`` into :class:`OneAPIRequestError`,
+calls the exact route forms (collections end in ``/``), pages the flavour's way (§4.1, §10.3)
 and retries only idempotent reads. Callers see OneAPI's field names whatever the flavour
 (:mod:`.flavor` translates).
 """
@@ -29,11 +29,11 @@ from .errors import (
 
 JsonObj = dict[str, Any]
 MAX_PAGES = 10000
-KEYS_PER_CALL = 100  # New-API's batch key read refuses more ids (§9.6)
+KEYS_PER_CALL = 100  # New-API's batch key read refuses more ids (§10.6)
 # OneAPI and New-API report bad or insufficient credentials with HTTP 200 and this prefix (§3.3)
 DENIED_PREFIX = "无权进行此操作"
 BANNED = "用户已被封禁"
-SETUP_DONE = "系统已经初始化完成"  # New-API: POST /api/setup after the first one (§9.1)
+SETUP_DONE = "系统已经初始化完成"  # New-API: POST /api/setup after the first one (§10.1)
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,7 @@ class OneAPIClient:
 
     def _all_pages(self, path: str, params: Mapping[str, Any] | None = None) -> list[JsonObj]:
         """Every item of a paged collection: OneAPI 0-based pages of 10 until a short page,
-        New-API 1-based pages until ``total`` items (or a short page) are in (§4.1, §9.3)."""
+        New-API 1-based pages until ``total`` items (or a short page) are in (§4.1, §10.3)."""
         items: list[JsonObj] = []
         first, size = fl.FIRST_PAGE[self.flavor], fl.PAGE_SIZE[self.flavor]
         for page in range(first, first + MAX_PAGES):
@@ -162,7 +162,7 @@ class OneAPIClient:
         return fl.page_items(self._data("GET", path, params=params, read=True))[0]
 
     def _own(self, tokens: Iterable[JsonObj]) -> list[JsonObj]:
-        """New-API builds that let root see every user's tokens: keep the caller's (§9.6)."""
+        """New-API builds that let root see every user's tokens: keep the caller's (§10.6)."""
         if self.flavor == fl.ONEAPI:
             return list(tokens)
         return [t for t in tokens if t.get("user_id") in (None, self.user_id)]
@@ -260,7 +260,7 @@ class OneAPIClient:
         """Plain keys (without ``sk-``) of own tokens by id.
 
         OneAPI lists keys in full. New-API masks them and reveals them only through its key
-        endpoints, which share the login's rate limit (20 per 20 minutes per IP, §9.6): one
+        endpoints, which share the login's rate limit (20 per 20 minutes per IP, §10.6): one
         batch call per 100 ids, or one call per id on builds without the batch route.
         """
         ids = sorted({int(i) for i in token_ids})

@@ -1,4 +1,4 @@
-"""Admin credentials per flavour (docs/gateway-contract.md §3 and §9.1-§9.2).
+"""Admin credentials per flavour (docs/gateway-contract.md §3.2 and §10.1-§10.2).
 
 OneAPI takes the access token from the inventory (``INITIAL_ROOT_ACCESS_TOKEN`` at first
 boot). New-API has no such variable: a fresh install has no user until ``POST /api/setup``

@@ -1,4 +1,4 @@
-"""What differs between OneAPI and New-API on the wire, in one place (docs/gateway-contract.md §9).
+"""What differs between OneAPI and New-API on the wire, in one place (docs/gateway-contract.md §10).
 
 The client speaks OneAPI's field names to its callers; this module translates the request
 bodies, response objects and paging rules of the selected flavour.
@@ -13,7 +13,7 @@ ONEAPI: Final = "oneapi"
 NEWAPI: Final = "newapi"
 FLAVORS: Final = (ONEAPI, NEWAPI)
 
-# Vendor kind -> channel type id per flavour (§5.2 and §9.5): the ids diverge after 33.
+# Vendor kind -> channel type id per flavour (§6 and §10.5): the ids diverge after 33.
 CHANNEL_TYPES: Final[dict[str, dict[str, int]]] = {
     ONEAPI: {"openai": 1, "azure": 3, "custom": 8, "anthropic": 14, "gemini": 24,
              "ollama": 30, "deepseek": 36, "openai-compatible": 50},
@@ -21,10 +21,10 @@ CHANNEL_TYPES: Final[dict[str, dict[str, int]]] = {
              "ollama": 4, "deepseek": 43, "openai-compatible": 1},
 }
 
-# OneAPI pages are fixed at 10 items; New-API takes page_size and caps it at 100 (§9.3).
+# OneAPI pages are fixed at 10 items; New-API takes page_size and caps it at 100 (§10.3).
 PAGE_SIZE: Final[dict[str, int]] = {ONEAPI: 10, NEWAPI: 100}
 FIRST_PAGE: Final[dict[str, int]] = {ONEAPI: 0, NEWAPI: 1}
-MASK: Final = "*"  # New-API shows token keys as "abcd**********wxyz" (§9.6)
+MASK: Final = "*"  # New-API shows token keys as "abcd**********wxyz" (§10.6)
 KEY_PREFIX: Final = "sk-"
 
 JsonObj = dict[str, Any]
@@ -127,7 +127,7 @@ def token_from_wire(token: Mapping[str, Any], flavor: str) -> JsonObj:
 
 
 def channel_create_body(fields: Mapping[str, Any], flavor: str) -> JsonObj:
-    """New-API wraps a create in ``{"mode": "single", "channel": {...}}`` (§9.4)."""
+    """New-API wraps a create in ``{"mode": "single", "channel": {...}}`` (§10.4)."""
     if flavor == ONEAPI:
         return dict(fields)
     return {"mode": "single", "channel": dict(fields)}
