@@ -10,6 +10,10 @@ from llminfra.clients import captured_keys, token_var, tokens_file
 from llminfra.model import load_stack
 from llminfra.render import cert_paths
 
+# What the printed instructions export. None may be a declared lab secret: exporting it would
+# conflict with the secrets file (check refuses differing values; tests/lab/test_units.py).
+PRINTED_EXPORTS = ("OPENAI_BASE_URL", "OPENAI_API_KEY", "SSL_CERT_FILE")
+
 
 def deploy_and_show(repo: Path) -> int:
     argv = [sys.executable, "-m", "pyinfra", "-y", "inventory/lab.py", "deploys/all.py"]
@@ -42,5 +46,8 @@ Token:   {where}
   export OPENAI_API_KEY={get_key}
   python3 -c 'from openai import OpenAI; print(OpenAI().chat.completions.create(
       model="smollm2:135m", messages=[{{"role": "user", "content": "hi"}}]).choices[0].message.content)'
+
+Web UI (not served on the public URL): llminfra admin inventory/lab.yml
+(The lab's provider keys are LAB_*_KEY secrets, so the exports above never shadow them.)
 """)
     return 0 if token else 1

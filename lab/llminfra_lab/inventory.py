@@ -32,9 +32,9 @@ SECRETS = {
     "ONEAPI_ROOT_ACCESS_TOKEN": lambda: rnd.token_hex(16),
     "ONEAPI_ROOT_PASSWORD": lambda: rnd.token_hex(8),
     "RELAY_SHARED_SECRET": lambda: rnd.token_hex(16),
-    "OPENAI_API_KEY": lambda: "sk-lab-" + rnd.token_hex(16),
-    "ANTHROPIC_API_KEY": lambda: "sk-ant-lab-" + rnd.token_hex(16),
-    "GEMINI_API_KEY": lambda: "lab-" + rnd.token_hex(16),
+    "LAB_OPENAI_KEY": lambda: "sk-lab-" + rnd.token_hex(16),
+    "LAB_ANTHROPIC_KEY": lambda: "sk-ant-lab-" + rnd.token_hex(16),
+    "LAB_GEMINI_KEY": lambda: "lab-" + rnd.token_hex(16),
     "LITELLM_MASTER_KEY": lambda: "sk-lab-master-" + rnd.token_hex(16),
     "LITELLM_CLIENT_KEY_SECRET": lambda: rnd.token_hex(32),
 }
@@ -119,11 +119,11 @@ def lab_stack(state: LabState) -> dict:
         },
         "channels": [
             {"name": "openai", "type": "openai", "relay": "relay-1/openai",
-             "key": "OPENAI_API_KEY", "models": ["gpt-4o-mini"]},
+             "key": "LAB_OPENAI_KEY", "models": ["gpt-4o-mini"]},
             {"name": "claude", "type": "anthropic", "relay": "relay-1/claude",
-             "key": "ANTHROPIC_API_KEY", "models": ["claude-3-5-haiku-20241022"]},
+             "key": "LAB_ANTHROPIC_KEY", "models": ["claude-3-5-haiku-20241022"]},
             {"name": "gemini", "type": "gemini", "relay": "relay-1/gemini",
-             "key": "GEMINI_API_KEY", "models": ["gemini-1.5-flash"]},
+             "key": "LAB_GEMINI_KEY", "models": ["gemini-1.5-flash"]},
         ],
         # LiteLLM keeps no database to count quota in (check refuses one there)
         "tokens": [{"name": "apps", "quota": "unlimited"},

@@ -235,3 +235,18 @@ def test_switching_a_running_lab_flavour_is_refused(tmp_path, monkeypatch):
         lab_flavor(tmp_path, None)
     with pytest.raises(LabError, match="one of"):
         lab_flavor(tmp_path, "litellm")
+
+
+def test_printed_client_exports_never_shadow_a_lab_secret(tmp_path):
+    from llminfra_lab.demo import PRINTED_EXPORTS
+    from llminfra_lab.inventory import SECRETS
+
+    lab = tmp_path / ".lab"
+    lab_ca(lab / "ca")
+    server_cert(lab / "ca", lab / "relay-1", ("relay-1.lab",), (address(13),))
+    write_secrets(tmp_path / "lab.secrets.env")
+    stack = parse_stack(lab_stack(_state(str(lab))), tmp_path / "lab.yml")
+    declared = {name for _, name in stack.secret_names()}
+    assert declared <= set(SECRETS)
+    assert not declared & set(PRINTED_EXPORTS)
+    assert "OPENAI_API_KEY" in PRINTED_EXPORTS  # what OpenAI clients read

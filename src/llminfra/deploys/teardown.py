@@ -95,8 +95,10 @@ def gpu_teardown(stack: Stack, host_name: str, purge: bool = False) -> None:
         if public:
             ssh.authorized_key(name=f"Revoke {name}'s tunnel key", user=gw.tunnel_user,
                                key=public, present=False,
-                               path=f"/home/{gw.tunnel_user}/.ssh/authorized_keys")  # fmt: skip
-    for user in dict.fromkeys(gw.tunnel_user for gw in stack.gateways.values()):
+                               path=gw.tunnel_authorized_keys)  # fmt: skip
+    # A login user opted in as tunnel user is not the kit's to delete.
+    for user in dict.fromkeys(gw.tunnel_user for gw in stack.gateways.values()
+                              if gw.owns_tunnel_user):
         accounts.absent(name=f"Tunnel login user {user}", user=user)
     if purge:
         _purge([gpu.data_dir])

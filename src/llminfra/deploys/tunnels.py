@@ -73,15 +73,17 @@ def tunnel_endpoint(stack: Stack, host_name: str) -> None:
     _revoke_other_gateways(stack, keep=gateway)
     if gateway is None:
         return
-    user = stack.gateways[gateway].tunnel_user
-    server.user(name="Tunnel login user", user=user, home=f"/home/{user}", shell=NOLOGIN,
-                create_home=True, system=True)  # fmt: skip
+    gw = stack.gateways[gateway]
+    user = gw.tunnel_user
+    if gw.owns_tunnel_user:
+        server.user(name="Tunnel login user", user=user, home=f"/home/{user}", shell=NOLOGIN,
+                    create_home=True, system=True)  # fmt: skip
     ssh.authorized_key(
         name=f"Authorize {gateway}'s tunnel key",
         user=user,
         key=tunnel_keypair(stack, gateway)[1],
         options=tunnel_key_options(permitted_targets(stack, host_name)),
-        path=f"/home/{user}/.ssh/authorized_keys",
+        path=gw.tunnel_authorized_keys,
     )
 
 
@@ -100,7 +102,7 @@ def _revoke_other_gateways(stack: Stack, keep: str | None) -> None:
         if name == keep or public is None:
             continue
         ssh.authorized_key(name=f"Revoke {name}'s tunnel key", user=gw.tunnel_user, key=public,
-                           present=False, path=f"/home/{gw.tunnel_user}/.ssh/authorized_keys")
+                           present=False, path=gw.tunnel_authorized_keys)
 
 
 @deploy("Retired tunnels")

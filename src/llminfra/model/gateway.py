@@ -168,6 +168,18 @@ class GatewayHost(Strict):
         return self
 
     @property
+    def owns_tunnel_user(self) -> bool:
+        """False when the inventory opted a login user in (`login_tunnel_user`): the deploy
+        then manages only the tunnel key in its authorized_keys, never the account itself
+        (shell, home, existence)."""
+        return "login_tunnel_user" not in self.allow_risky
+
+    @property
+    def tunnel_authorized_keys(self) -> str:
+        home = "/root" if self.tunnel_user == "root" else f"/home/{self.tunnel_user}"
+        return f"{home}/.ssh/authorized_keys"
+
+    @property
     def engine_settings(self) -> OneApiSettings | LiteLLMSettings:
         """The chosen engine's section (the validator above guarantees it is set)."""
         settings = self.oneapi if self.engine == "oneapi" else self.litellm
