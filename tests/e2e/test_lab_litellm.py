@@ -8,8 +8,11 @@ leaves the lab on LiteLLM; the OneAPI tier's own setup switches it back.
 
 from __future__ import annotations
 
+import json
 import shlex
 import ssl
+import subprocess
+import sys
 import time
 
 import httpx
@@ -195,6 +198,28 @@ def test_metrics_and_health_are_local_only(gateway, hosts, keys):
     ready = gw.check_output("curl -fsS http://127.0.0.1:4000/health/readiness")
     assert '"status":"healthy"' in ready.replace(" ", "")
     assert gw.check_output("curl -fsS http://127.0.0.1:4000/health/liveliness").strip('"\n ')
+
+
+def llminfra(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "llminfra", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_status_probes_litellm_and_each_deployment(switched, lab_state):
+    proc = llminfra("status", "inventory/lab.yml", "--json",
+                    "--connect", lab_state.hosts["gw-1"].address)
+    rows = json.loads(proc.stdout)
+    mine = [r for r in rows if r["hop"] in ("engine", "channel")]
+    assert {r["target"] for r in mine if r["hop"] == "engine"} == {"gw-1 litellm"}
+    assert len([r for r in mine if r["hop"] == "channel"]) >= 6
+    assert [r for r in mine if r["state"] != "ok"] == []
+
+
+def test_smoke_streams_every_model_with_a_kit_key(switched, lab_state, tmp_path):
+    proc = llminfra("smoke", "inventory/lab.yml", "--url",
+                    f"https://{lab_state.hosts['gw-1'].address}/v1")
+    print(f"\n[e2e-litellm] smoke:\n{proc.stdout}")
+    assert proc.returncode == 0, proc.stderr[-2000:]
 
 
 def test_litellm_startup_time(hosts, stack):
