@@ -113,7 +113,7 @@ def litellm_checks(stack: Stack, gateway: str) -> list[Check]:
     live by LiteLLM itself (`/health?model_id=`, the master key on stdin)."""
     from urllib.parse import quote
 
-    from .render.litellm_config import deployments
+    from .render.litellm_config import deployments, embedding_origins
 
     gw = stack.gateways[gateway]
     ll = gw.engine_settings
@@ -121,7 +121,7 @@ def litellm_checks(stack: Stack, gateway: str) -> list[Check]:
     out = [Check(f"{gateway}:litellm", "engine", f"{gateway} litellm",
                  curl_probe(f"{base}/health/readiness", expect='"healthy"'))]
     master = str(stack.secret(gw.litellm.master_key)) if gw.litellm else None
-    for d in deployments(stack.channel_specs(gateway)):
+    for d in deployments(stack.channel_specs(gateway), embedding_origins(stack)):
         out.append(Check(f"{gateway}:deployment:{d.id}", "channel", f"{gateway}/{d.id}",
                          curl_probe(f"{base}/health?model_id={quote(d.id, safe='')}", master,
                                     expect='"healthy_count":1,"unhealthy_count":0')))

@@ -89,6 +89,17 @@ def test_priorities_rank_per_model_and_disabled_channels_are_left_out(example_da
     assert not [d for d in doc["model_list"] if d["model_name"].startswith("claude")]
 
 
+def test_embedding_services_are_marked_for_litellms_health_probes(example_data):
+    example_data["gpu_hosts"]["gpu-1"]["services"].append(
+        {"kind": "vllm", "name": "embed", "model": "BAAI/bge-m3", "task": "embed",
+         "served_names": ["bge-m3"], "port": 8001, "gpus": "cpu", "bind": "10.8.0.10",
+         "api_key": "GPU1_VLLM_KEY"})
+    doc = yaml.safe_load(render_config(make_stack(example_data), "gw-1"))
+    infos = {d["model_name"]: d["model_info"] for d in doc["model_list"]}
+    assert infos["bge-m3"] == {"id": "gpu-1/embed/bge-m3", "mode": "embedding"}
+    assert infos["smart"] == {"id": "openai/smart"}
+
+
 def test_no_channels_is_an_empty_model_list(example_data):
     example_data.update(channels=[], tokens=[])
     for gpu in example_data["gpu_hosts"].values():

@@ -42,6 +42,7 @@ class Deployment:
     order: int
     weight: int  # 0: LiteLLM's default (even share)
     id: str  # stable deployment id: "<channel>/<public model>"
+    mode: str | None = None  # "embedding": LiteLLM's /health probes it with an embedding
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,15 @@ def channel_kind(spec: ChannelSpec) -> str:
     return spec.kind
 
 
-def deployments(specs: list[ChannelSpec]) -> tuple[Deployment, ...]:
+def embedding_origins(stack: Stack) -> frozenset[str]:
+    """Origins ("gpu-2/services/1") of services that serve embeddings, not chat."""
+    return frozenset(f"{host}/services/{i}" for host, gpu in stack.gpu_hosts.items()
+                     for i, svc in enumerate(gpu.services)
+                     if svc.readiness_probe() == "embeddings")
+
+
+def deployments(specs: list[ChannelSpec],
+                embeddings: frozenset[str] = frozenset()) -> tuple[Deployment, ...]:
     enabled = [s for s in specs if s.enabled]
     ranks: dict[str, list[int]] = {}
     for spec in enabled:
@@ -79,7 +88,8 @@ def deployments(specs: list[ChannelSpec]) -> tuple[Deployment, ...]:
             order = sorted(set(ranks[model]), reverse=True).index(spec.priority) + 1
             upstream = spec.model_mapping.get(model, model)
             out.append(Deployment(model, f"{provider}/{upstream}", spec.base_url + suffix, key,
-                                  order, spec.weight, f"{spec.name}/{model}"))
+                                  order, spec.weight, f"{spec.name}/{model}",
+                                  "embedding" if spec.origin in embeddings else None))
     return tuple(out)
 
 
@@ -87,7 +97,8 @@ def litellm_config(stack: Stack, gateway: str) -> LiteLLMConfig:
     settings = stack.gateways[gateway].litellm
     if settings is None:
         raise RenderError(f"{gateway}: no litellm section")
-    return LiteLLMConfig(gateway, deployments(stack.channel_specs(gateway)), settings.num_retries)
+    return LiteLLMConfig(gateway, deployments(stack.channel_specs(gateway),
+                                              embedding_origins(stack)), settings.num_retries)
 
 
 def render_config(stack: Stack, gateway: str) -> str:
