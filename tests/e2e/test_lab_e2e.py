@@ -61,6 +61,21 @@ def test_gateway_oneapi_admin_port_on_loopback_only(hosts, stack):
     assert f"{stack.gateways['gw-1'].oneapi_settings.image_ref} Up" in ps
 
 
+def test_root_password_rotated_and_verified(hosts, stack):
+    """The deploy recorded root's password only after a definite check; re-check it here on
+    the admin port (loopback on the gateway): the configured one logs in, 123456 does not."""
+    gw, oa = hosts["gw-1"], stack.gateways["gw-1"].oneapi_settings
+
+    def login(password: str) -> bool:
+        body = shlex.quote(json.dumps({"username": "root", "password": password}))
+        out = gw.check_output(f"curl -s -H 'Content-Type: application/json' -d {body} "
+                              f"http://127.0.0.1:{oa.admin_port}/api/user/login")
+        return json.loads(out)["success"] is True
+
+    assert not login("123456")
+    assert login(stack.secret(oa.root_password))
+
+
 def test_gateway_secret_files_are_private(hosts, stack):
     gw = hosts["gw-1"]
     secrets = gw.file(f"{stack.gateways['gw-1'].oneapi.data_dir}/secrets.env")
