@@ -347,3 +347,16 @@ def test_desired_normalises_and_hides_the_key():
     assert (token.models, token.subnet) == (("a", "b"), "10.0.0.0/8,192.0.2.0/24")
     assert "hidden-key-value" not in repr(DesiredChannel("c", 50, "u", ("m",),
                                                          "hidden-key-value"))
+
+
+def test_two_operators_applying_at_once_keep_each_others_ownership(emu, client, local,
+                                                                   desired, tmp_path):
+    mine = DesiredState(desired.channels[:1], desired.tokens[:1])
+    theirs = DesiredState(desired.channels, desired.tokens)
+    p_mine = plan(client, mine, FPS)  # planned first, applied last
+    apply(client, plan(client, theirs, FPS), LocalState(str(tmp_path / "theirs")), FPS)
+    apply(client, p_mine, local, FPS)  # its creates of the same names now meet twins
+    p = plan(client, theirs, FPS)
+    owned = {a.name for a in p.actions if a.op in ("unchanged", "update")}
+    assert {"lmi/openai", "lmi/batch"} <= owned  # the other operator's objects stay theirs
+    assert {a.name for a in p.conflicts} == {"lmi/vllm-a", "lmi/web"}  # real twins, reported

@@ -43,6 +43,7 @@ class Writer(Protocol):
     def update_token(self, fields: dict[str, Any]) -> Any: ...
     def set_token_status(self, token_id: int, status: int) -> Any: ...
     def delete_token(self, token_id: int) -> None: ...
+    def get_options(self) -> dict[str, str]: ...
     def set_option(self, key: str, value: str) -> None: ...
     def update_self(self, **fields: Any) -> None: ...
 
@@ -201,12 +202,20 @@ STEPS = {("channel", "create"): _create_channel, ("channel", "update"): _update_
          ("root", "verify"): _root_password}
 
 
-def _save_registry(run: _Run, before: str) -> None:
-    text = run.registry.encode()
-    if text == before:
+def _write_registry(run: _Run, base: Registry) -> Registry:
+    """Write this run's registry changes since ``base`` onto what the gateway holds now (re-read
+    just before: another apply may have finished meanwhile); returns the new base."""
+    current = Registry.decode(run.client.get_options().get(OPTION_KEY))
+    run.registry = run.registry.onto(base, current)
+    run.client.set_option(OPTION_KEY, run.registry.encode())
+    return run.registry.copy()
+
+
+def _save_registry(run: _Run, base: Registry) -> None:
+    if run.registry.encode() == base.encode():
         return
     try:
-        run.client.set_option(OPTION_KEY, text)
+        _write_registry(run, base)
     except OneAPIError as exc:
         run.result.registry_error = str(exc)
 
@@ -224,7 +233,7 @@ def apply(client: Writer, plan: Plan, local: LocalState, fps: Fingerprints, *,
     writes = plan.writes
     if any(a.kind != "root" for a in writes):
         result.backup = local.backup(list(plan.channels), list(plan.tokens))
-    saved = plan.registry.encode()
+    saved = plan.registry.copy()
     creates = {pending_name(a.kind, a.name) for a in writes
                if a.op == "create" and a.kind != "root"}
     failed = False
@@ -232,12 +241,11 @@ def apply(client: Writer, plan: Plan, local: LocalState, fps: Fingerprints, *,
         if creates:
             run.registry.pending |= creates
             try:
-                client.set_option(OPTION_KEY, run.registry.encode())  # before any create
+                saved = _write_registry(run, saved)  # before any create
             except OneAPIError as exc:
                 failed = True
                 raise ApplyError(f"apply stopped before its first create (recording the names "
                                  f"to create): {exc} - re-run to converge", result) from None
-            saved = run.registry.encode()
         for i, action in enumerate(writes, 1):
             try:
                 STEPS[(action.kind, action.op)](run, action)
@@ -249,9 +257,10 @@ def apply(client: Writer, plan: Plan, local: LocalState, fps: Fingerprints, *,
             result.done.append(action)
     finally:
         fetch_keys(local, result.keys, run.hidden_keys, client)
-        if not failed:
-            run.registry.pending.clear()
-        else:  # names whose create went through no longer need the lost-answer guard
-            run.registry.pending -= {pending_name(a.kind, a.name) for a in result.done}
+        # names whose create went through (or that this plan settled) no longer need the
+        # lost-answer guard; another operator's pending names are left alone
+        settled = result.done if failed else [a for a in plan.actions
+                                               if a.kind != "root" and a.op != "conflict"]
+        run.registry.pending -= {pending_name(a.kind, a.name) for a in settled}
         _save_registry(run, saved)
     return result

@@ -117,6 +117,20 @@ class Registry:
     def forget(self, kind: ObjectKind, object_id: int) -> None:
         self.table(kind).pop(object_id, None)
 
+    def onto(self, base: Registry, current: Registry) -> Registry:
+        """This registry's changes since ``base``, replayed onto ``current`` (what the gateway
+        holds now): another operator's apply in between keeps its entries."""
+        out = current.copy()
+        for mine, old, new in ((self.channels, base.channels, out.channels),
+                               (self.tokens, base.tokens, out.tokens)):
+            for gone in set(old) - set(mine):
+                new.pop(gone, None)
+            new.update({i: o for i, o in mine.items() if old.get(i) != o})
+        out.pending = (out.pending - (base.pending - self.pending)) | (self.pending - base.pending)
+        if self.root != base.root:
+            out.root = self.root
+        return out
+
     def keep_only(self, kind: ObjectKind, ids: set[int]) -> None:
         """Drop entries of objects that no longer exist on the gateway."""
         table = self.table(kind)
