@@ -119,9 +119,10 @@ def channels(stack_file, emu, *args):
 
 
 def list_reads(emu):
-    """The reads a plan makes (applies search by an object's own name after a create)."""
+    """The listings a plan reads (an apply searches an object's own name after a create, and
+    re-reads the registry option right before writing it)."""
     return [r for r in emu.requests if r[0] == "GET" and (
-        r[1].startswith(("/api/channel/?", "/api/token/?", "/api/option/"))
+        r[1].startswith(("/api/channel/?", "/api/token/?"))
         or r[1].endswith("search?keyword=lmi%2F"))]
 
 
