@@ -87,3 +87,16 @@ def test_key_reads_batch_a_hundred_ids_per_call(newemu, client):
     newemu.clear_log()
     assert sorted(client.token_keys(ids + [999])) == sorted(ids)
     assert [p for _, p, _ in newemu.requests] == ["/api/token/batch/keys"]
+
+
+def test_a_search_limit_is_not_waited_out(newemu, client):
+    client.create_token({"name": "lmi/a", "unlimited_quota": True})  # one search
+    for _ in range(9):  # the other nine of the minute
+        client.search_tokens("lmi/")
+    newemu.clear_log()
+    assert [t["name"] for t in client.search_tokens("lmi/")] == ["lmi/a"]
+    assert [(p.split("?")[0], s) for _, p, s in newemu.requests] == [
+        ("/api/token/search", 429), ("/api/token/", 200)]
+    newemu.clear_log()
+    client.search_tokens("lmi/")  # the rest of the minute: straight to the listing
+    assert [p.split("?")[0] for _, p, _ in newemu.requests] == ["/api/token/"]

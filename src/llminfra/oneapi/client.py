@@ -33,6 +33,7 @@ KEYS_PER_CALL = 100  # New-API's batch key read refuses more ids (§10.6)
 # OneAPI and New-API report bad or insufficient credentials with HTTP 200 and this prefix (§3.3)
 DENIED_PREFIX = "无权进行此操作"
 BANNED = "用户已被封禁"
+SEARCH_WINDOW = 60.0  # New-API's token search limit counts per minute
 SETUP_DONE = "系统已经初始化完成"  # New-API: POST /api/setup after the first one (§10.1)
 
 
@@ -57,6 +58,7 @@ class OneAPIClient:
         self.user_id = int(user_id)
         self.retries, self.backoff = retries, backoff
         self.sent = 0  # requests put on the wire, retries included
+        self._search_blocked_until = 0.0
         headers = {"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
         if self.flavor == fl.NEWAPI:
             headers["New-Api-User"] = str(self.user_id)
@@ -97,11 +99,13 @@ class OneAPIClient:
 
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
                 body: Any = None, read: bool = False, check: bool = True,
-                timeout: float | None = None) -> JsonObj:
+                timeout: float | None = None, wait_on_limit: bool = True) -> JsonObj:
         """One API call; returns the decoded JSON body.
 
         ``read=True`` marks an idempotent read: it is retried (bounded) on transport
-        errors, 429 and 5xx. ``check=False`` returns ``success:false`` envelopes as-is.
+        errors, 429 and 5xx (``wait_on_limit=False``: a 429 is raised at once, for callers
+        with a cheaper way round the limit). ``check=False`` returns ``success:false``
+        envelopes as-is.
         """
         attempts = 1 + (self.retries if read else 0)
         for attempt in range(attempts):
@@ -111,8 +115,8 @@ class OneAPIClient:
                 if attempt + 1 == attempts:
                     raise
             else:
-                if not (resp.status_code == 429 or resp.status_code >= 500) \
-                        or attempt + 1 == attempts:
+                limited = resp.status_code == 429 and wait_on_limit
+                if not (limited or resp.status_code >= 500) or attempt + 1 == attempts:
                     return self._decode(method, path, resp, check)
             time.sleep(self.backoff * (2 ** attempt))
         raise AssertionError("unreachable")
@@ -138,14 +142,15 @@ class OneAPIClient:
     def _data(self, method: str, path: str, **kwargs: Any) -> Any:
         return self.request(method, path, **kwargs).get("data")
 
-    def _all_pages(self, path: str, params: Mapping[str, Any] | None = None) -> list[JsonObj]:
+    def _all_pages(self, path: str, params: Mapping[str, Any] | None = None, *,
+                   wait_on_limit: bool = True) -> list[JsonObj]:
         """Every item of a paged collection: OneAPI 0-based pages of 10 until a short page,
         New-API 1-based pages until ``total`` items (or a short page) are in (§4.1, §10.3)."""
         items: list[JsonObj] = []
         first, size = fl.FIRST_PAGE[self.flavor], fl.PAGE_SIZE[self.flavor]
         for page in range(first, first + MAX_PAGES):
             data = self._data("GET", path, params=fl.page_query(self.flavor, page, params),
-                              read=True)
+                              read=True, wait_on_limit=wait_on_limit)
             got, total, paged = fl.page_items(data)
             items.extend(got)
             if not got or (not paged and self.flavor == fl.NEWAPI):
@@ -248,9 +253,31 @@ class OneAPIClient:
         return [fl.token_from_wire(t, self.flavor) for t in rows]
 
     def search_tokens(self, keyword: str) -> list[JsonObj]:
-        """At least every own token whose name starts with ``keyword`` (filter exact names)."""
-        rows = self._own(self._search("/api/token/search", keyword))
-        return [fl.token_from_wire(t, self.flavor) for t in rows]
+        """At least every own token whose name starts with ``keyword`` (filter exact names).
+        While New-API's search limit is reached (§10.6) the listing answers instead."""
+        found = self._limited_search(keyword)
+        if found is None:
+            return [t for t in self.list_tokens() if str(t.get("name", "")).startswith(keyword)]
+        return found
+
+    def _limited_search(self, keyword: str, exact: bool = False) -> list[JsonObj] | None:
+        """The token search (``exact``: the name as given, which newer New-API builds match
+        exactly), or None when New-API's per-minute search limit is reached: nothing waits,
+        callers read the unlimited listing for the rest of that minute."""
+        if self.flavor == fl.ONEAPI:
+            found = self._search("/api/token/search", keyword)
+        elif time.monotonic() < self._search_blocked_until:
+            return None
+        else:
+            params = {"keyword": keyword if exact else fl.prefix_keyword(keyword, self.flavor)}
+            try:
+                found = self._all_pages("/api/token/search", params, wait_on_limit=False)
+            except OneAPIRequestError as exc:
+                if exc.status != 429:
+                    raise
+                self._search_blocked_until = time.monotonic() + SEARCH_WINDOW
+                return None
+        return [fl.token_from_wire(t, self.flavor) for t in self._own(found)]
 
     def get_token(self, token_id: int) -> JsonObj:
         data = self._data("GET", f"/api/token/{int(token_id)}", read=True)
@@ -307,13 +334,11 @@ class OneAPIClient:
         return token
 
     def find_tokens_named(self, name: str) -> list[JsonObj]:
-        """Own tokens named exactly ``name``, newest first. Search answers are rate limited on
-        New-API (10 a minute per user); past that, the id-ordered listing is read instead."""
-        try:
-            rows = self.search_tokens(name)
-        except OneAPIRequestError as exc:
-            if exc.status != 429:
-                raise
+        """Own tokens named exactly ``name``, newest first. New-API limits token searches to
+        10 a minute per user (§10.6): once it answers 429 the (unlimited) listing is read
+        instead, without waiting, until the minute is over."""
+        rows = self._limited_search(name, exact=True)
+        if rows is None:
             rows = self.list_tokens()
         return sorted((t for t in rows if t.get("name") == name), key=lambda t: -t["id"])
 
