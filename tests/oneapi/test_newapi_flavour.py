@@ -14,7 +14,7 @@ from llminfra.oneapi.cli import Options, reconcile_gateway
 from llminfra.oneapi.credentials import CACHE_FILE, CredentialCache, newapi_credentials
 from llminfra.oneapi.errors import OneAPIAuthError
 from llminfra.oneapi.from_stack import desired_state
-from llminfra.render.compose_oneapi import oneapi_secrets, oneapi_view
+from llminfra.render.compose_oneapi import oneapi_secrets, oneapi_view, render_oneapi_compose
 
 APPLY = Options(apply=True, test="none")  # the example's hosts do not exist: nothing to test
 PROD = Path(__file__).resolve().parents[2] / "inventory" / "prod.yml"
@@ -103,6 +103,18 @@ def test_compose_and_secrets_follow_the_flavour(stack_file):
     assert view.image == "calciumion/new-api:v0.13.2" and view.product == "New-API"
     assert "INITIAL_ROOT_ACCESS_TOKEN" not in oneapi_secrets(stack, "gw-1")
     assert desired_state(stack, "gw-1").channels  # channel kinds resolve to New-API ids
+    compose = render_oneapi_compose(stack, "gw-1").content
+    assert "# Written by llminfra: New-API." in compose
+    assert "calciumion/new-api:v0.13.2" in compose and "/api/status" in compose
+
+
+def test_the_mirrors_rewrite_the_new_api_image_too(stack_file):
+    data = yaml.safe_load(stack_file.read_text())
+    data["mirrors"]["image_rewrite"] = {"docker.io": "hub.m.example.cn"}
+    data["gateways"]["gw-1"]["oneapi"]["version"] = "v1.0.0-rc.10"
+    stack_file.write_text(yaml.safe_dump(data))
+    view = oneapi_view(load_stack(stack_file), "gw-1")
+    assert view.image == "hub.m.example.cn/calciumion/new-api:v1.0.0-rc.10"
 
 
 def test_oneapi_without_a_root_access_token_is_refused(tmp_path):
