@@ -14,7 +14,7 @@ def post_setup(url, **fields):
     return httpx.post(url + "/api/setup", json=body).json()
 
 
-def test_fresh_install_has_no_root_until_setup_and_setup_runs_once(newemu):
+def test_s10_1_fresh_install_has_no_root_until_setup_and_setup_runs_once(newemu):
     url = newemu.url
     assert httpx.get(url + "/api/setup").json()["data"] == {
         "status": False, "root_init": False, "database_type": "sqlite"}
@@ -34,7 +34,7 @@ def test_fresh_install_has_no_root_until_setup_and_setup_runs_once(newemu):
     assert (root["role"], root["quota"], root["username"]) == (100, 100000000, "root")
 
 
-def test_setup_state_survives_a_restart(tmp_path):
+def test_s10_1_setup_state_survives_a_restart(tmp_path):
     path = str(tmp_path / "state.json")
     with Emulator(path, flavor="newapi") as first:
         set_up(first.url)
@@ -43,7 +43,7 @@ def test_setup_state_survives_a_restart(tmp_path):
         assert admin(again.url).http.get("/api/user/self").json()["success"]
 
 
-def test_every_admin_call_names_its_user_in_new_api_user(newemu):
+def test_s10_2_every_admin_call_names_its_user_in_new_api_user(newemu):
     set_up(newemu.url)
     root = admin(newemu.url)
     bearer = {"Authorization": f"Bearer {root.token}"}
@@ -65,7 +65,7 @@ def test_every_admin_call_names_its_user_in_new_api_user(newemu):
     assert no_auth.status_code == 401
 
 
-def test_channel_create_is_wrapped_and_single_keeps_the_key_whole(newemu):
+def test_s10_4_channel_create_is_wrapped_and_single_keeps_the_key_whole(newemu):
     set_up(newemu.url)
     http = admin(newemu.url).http
     flat = http.post("/api/channel/", json={"name": "flat", "key": "k", "models": "m"}).json()
@@ -81,7 +81,7 @@ def test_channel_create_is_wrapped_and_single_keeps_the_key_whole(newemu):
     assert sorted(names) == ["fan", "fan", "single"]
 
 
-def test_lists_are_one_based_pages_with_totals_and_priority_order(newemu):
+def test_s10_3_lists_are_one_based_pages_with_totals_and_priority_order(newemu):
     set_up(newemu.url)
     http = admin(newemu.url).http
     for i in range(12):
@@ -99,7 +99,7 @@ def test_lists_are_one_based_pages_with_totals_and_priority_order(newemu):
     assert [c["id"] for c in by_id["items"]] == [12, 11, 10]
 
 
-def test_channel_search_matches_substrings_and_update_blanks_the_key(newemu):
+def test_s10_4_channel_search_matches_substrings_and_update_blanks_the_key(newemu):
     set_up(newemu.url)
     http = admin(newemu.url).http
     cid = add_channel(http, name="team/lmi/x", base_url="http://a.example")
@@ -114,7 +114,7 @@ def test_channel_search_matches_substrings_and_update_blanks_the_key(newemu):
     assert stored["data"]["auto_ban"] == 1 and "config" not in stored["data"]
 
 
-def test_token_create_returns_nothing_and_reads_mask_the_key(newemu):
+def test_s10_6_token_create_returns_nothing_and_reads_mask_the_key(newemu):
     set_up(newemu.url)
     http = admin(newemu.url).http
     answer = http.post("/api/token/", json={
@@ -136,7 +136,7 @@ def test_token_create_returns_nothing_and_reads_mask_the_key(newemu):
     assert long_name["success"] is False and negative["success"] is False
 
 
-def test_token_search_is_exact_without_wildcards(newemu):
+def test_s10_6_token_search_is_exact_without_wildcards(newemu):
     set_up(newemu.url)
     http = admin(newemu.url).http
     for name in ("lmi/app", "lmi/app2", "x_lmi/app"):
@@ -155,7 +155,7 @@ def test_token_search_is_exact_without_wildcards(newemu):
     assert search("a%") == "使用模糊搜索时，关键词长度至少为 2 个字符"
 
 
-def test_key_reads_share_the_login_budget_and_searches_are_limited(newemu):
+def test_s10_6_key_reads_share_the_login_budget_and_searches_are_limited(newemu):
     set_up(newemu.url)
     root = admin(newemu.url)  # one login
     http = root.http
@@ -171,7 +171,7 @@ def test_key_reads_share_the_login_budget_and_searches_are_limited(newemu):
     assert http.get("/api/token/").status_code == 200  # listing is not limited
 
 
-def test_token_update_overwrites_and_status_only_flips_status(newemu):
+def test_s10_6_token_update_overwrites_and_status_only_flips_status(newemu):
     set_up(newemu.url)
     http = admin(newemu.url).http
     http.post("/api/token/", json={"name": "t", "unlimited_quota": True,
@@ -186,7 +186,7 @@ def test_token_update_overwrites_and_status_only_flips_status(newemu):
     assert off["status"] == 2 and off["name"] == "t"
 
 
-def test_relay_honours_model_limits_allow_ips_and_soft_delete(newemu, upstream):
+def test_s10_6_relay_honours_model_limits_allow_ips_and_soft_delete(newemu, upstream):
     set_up(newemu.url)
     http = admin(newemu.url).http
     add_channel(http, name="up", type=1, base_url=upstream.url, models="m1,m2")
@@ -213,7 +213,7 @@ def test_relay_honours_model_limits_allow_ips_and_soft_delete(newemu, upstream):
     assert http.delete(f"/api/token/{tid}").json()["success"] is False
 
 
-def test_channel_test_prefers_test_model_and_has_no_model_name(newemu, upstream):
+def test_s10_4_channel_test_prefers_test_model_and_has_no_model_name(newemu, upstream):
     set_up(newemu.url)
     http = admin(newemu.url).http
     cid = add_channel(http, name="t", base_url=upstream.url, models="a,b", test_model="b")
@@ -223,7 +223,7 @@ def test_channel_test_prefers_test_model_and_has_no_model_name(newemu, upstream)
 
 
 @pytest.mark.parametrize("value,stored", [(True, "true"), (3, "3"), ("x", "x")])
-def test_options_take_any_json_scalar(newemu, value, stored):
+def test_s10_7_options_take_any_json_scalar(newemu, value, stored):
     set_up(newemu.url)
     http = admin(newemu.url).http
     assert http.put("/api/option/", json={"key": "RetryTimes", "value": value}
