@@ -12,6 +12,7 @@ from .model import (ExternalChannel, GatewayHost, GpuHost, LiteLLMSettings, Mirr
                     Stack, Token)
 from .model.base import Strict
 from .model.gateway import GatewayNginx, MysqlSettings, OneApiSettings
+from .model.metrics import MetricsSettings
 from .model.relay import Provider, RelayAccess
 from .model.services import KINDS, ChannelOptions, ServiceBase
 from .model.ssh import SshSettings
@@ -40,6 +41,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("`gateways.<name>.oneapi.mysql`", MysqlSettings),
     ("`gateways.<name>.litellm` (with `engine: litellm`)", LiteLLMSettings),
     ("`gateways.<name>.nginx`", GatewayNginx),
+    ("`gateways.<name>.metrics`", MetricsSettings),
     ("`*.tls`", TlsSettings),
     ("`relays.<name>`", RelayHost),
     ("`relays.<name>.providers[]`", Provider),

@@ -24,7 +24,7 @@ def spec_of(stack, svc):
 
 ARGS = ["python3", "-m", "sglang.launch_server", "--model-path", "Qwen/Qwen2.5-7B-Instruct",
         "--served-model-name", "Qwen2.5-7B-Instruct", "--host", "0.0.0.0", "--port", "30000",
-        "--tp-size", "1"]
+        "--tp-size", "1", "--enable-metrics"]
 
 
 def test_command_line_defaults():
@@ -40,7 +40,7 @@ def test_command_line_with_every_setting():
         "python3", "-m", "sglang.launch_server", "--model-path", "Qwen/Qwen2.5-7B-Instruct",
         "--served-model-name", "qwen-7b", "--host", "0.0.0.0", "--port", "30000",
         "--tp-size", "1", "--context-length", "8192", "--mem-fraction-static", "0.8",
-        "--trust-remote-code", "--enable-metrics"]
+        "--trust-remote-code", "--enable-metrics"]  # given once: not added twice
 
 
 def test_api_key_is_added_from_the_environment_never_written():

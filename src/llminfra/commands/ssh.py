@@ -49,9 +49,12 @@ def autossh_argv(
     bind: str = "127.0.0.1",
     alive_interval: int = 15,
     alive_count: int = 3,
+    more: tuple[str, ...] = (),
 ) -> list[str]:
     """argv of an autossh local forward: ``bind:local_port`` -> ``target`` (``host:port`` as
-    the far side's ``permitopen`` names it)."""
+    the far side's ``permitopen`` names it); ``more`` holds further ``-L`` specs
+    (``bind:port:host:port``) carried by the same connection."""
+    extra = [word for spec in more for word in ("-L", spec)]
     return [
         "autossh", "-M", "0", "-N",
         "-o", "ExitOnForwardFailure=yes",
@@ -62,6 +65,7 @@ def autossh_argv(
         "-o", "IdentitiesOnly=yes",
         "-i", key_path,
         "-L", f"{bind}:{local_port}:{target}",
+        *extra,
         "-p", str(port),
         f"{user}@{host}",
     ]  # fmt: skip

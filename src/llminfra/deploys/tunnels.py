@@ -28,7 +28,7 @@ from llminfra.operations.sync import barrier
 from llminfra.paths import OperatorPaths
 from llminfra.render import render_known_hosts, render_tunnel_unit
 from llminfra.render.tunnel_unit import (
-    TUNNEL_DIR, TUNNEL_KEY, TUNNEL_USER, forward_target, known_hosts_path,
+    TUNNEL_DIR, TUNNEL_KEY, TUNNEL_USER, exporter_target, forward_target, known_hosts_path,
 )
 
 from ._apt import install
@@ -54,9 +54,12 @@ def tunnel_keypair(stack: Stack, gateway: str) -> tuple[str, str]:
 
 
 def permitted_targets(stack: Stack, host_name: str) -> list[str]:
-    """The ``permitopen`` entries of a GPU host: each service's tunnel target, nothing else."""
+    """The ``permitopen`` entries of a GPU host: each service's tunnel target and the exporter
+    forwards its tunnels carry, nothing else."""
     gpu = stack.gpu_hosts[host_name]
-    return [forward_target(stack, gpu, svc) for svc in gpu.services]
+    exporters = [exporter_target(gpu, f) for t in stack.tunnels() if t.gpu_host == host_name
+                 for f in t.forwards]
+    return [forward_target(stack, gpu, svc) for svc in gpu.services] + exporters
 
 
 @deploy("Tunnel endpoint")

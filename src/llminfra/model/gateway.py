@@ -8,6 +8,7 @@ from pydantic import Field, field_validator, model_validator
 
 from .base import AbsPath, Port, SecretName, Strict, bridge_address, check_bridge_subnet
 from .litellm import LiteLLMSettings
+from .metrics import MetricsSettings
 from .types import (
     Cidr, Env, GatewayRisk, Identifier, ImageRef, ImageRepo, ImageTag, IpAddress, LocalPath,
     ServerName, Size, UnixUser,
@@ -154,6 +155,10 @@ class GatewayHost(Strict):
     tunnel_user: UnixUser = Field(
         "llminfra-tunnel", description="User on GPU hosts that tunnels log in as. The deploy "
         "creates it without a login shell; root or a login user needs `login_tunnel_user`."
+    )
+    metrics: MetricsSettings | None = Field(
+        None, description="Prometheus on this gateway (Debian's package, loopback only) scraping "
+        "the model servers and GPU hosts it reaches. Default: none."
     )
     allow_risky: list[GatewayRisk] = Field(
         [], description="Risky settings this host opts into, each listed as a warning by "

@@ -14,6 +14,7 @@ from .types import LocalPath
 from .gateway import GatewayHost
 from .gateway_objects import ExternalChannel, Token
 from .hosts import GpuHost
+from .metrics import Forward, exporter_forward
 from .mirrors import Mirrors
 from .providers import OPENAI_COMPATIBLE
 from .relay import RelayHost
@@ -36,6 +37,8 @@ class Tunnel:
     bind: str  # gateway-side address (the engine's Compose network gateway)
     local_port: int  # gateway-side port
     remote_port: int  # service port on the GPU host's loopback
+    # more -L on the same unit (the host's exporter, on its first service's tunnel)
+    forwards: tuple[Forward, ...] = ()
 
     @property
     def unit(self) -> str:
@@ -132,10 +135,11 @@ class Stack(Strict):
             if gateway is not None and gateway != gw_name:
                 continue
             gw = self.gateways[gw_name]
-            for svc in gpu.services:
+            extra = exporter_forward(self, gw_name, host_name)
+            for i, svc in enumerate(gpu.services):
                 port = svc.tunnel_port or hashed_tunnel_port(gw, host_name, svc.name)
                 result.append(Tunnel(gw_name, host_name, svc.name, gw.engine_settings.tunnel_bind, port,
-                                     svc.port))
+                                     svc.port, (extra,) if extra and i == 0 else ()))
         return result
 
     def service_bind(self, gpu: GpuHost, svc: ServiceBase) -> str:

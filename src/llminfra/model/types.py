@@ -36,6 +36,8 @@ _REGISTRY = re.compile(r"^[a-z0-9][a-z0-9.-]*(:[0-9]{1,5})?(/[a-z0-9._-]+)*/?$")
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _SIZE = re.compile(r"^[0-9]{1,12}[kKmMgG]?$")
 _DURATION = re.compile(r"^(-1|0|([0-9]{1,6}(ms|s|m|h))+)$")
+# Prometheus' own duration syntax (no 0, no negatives; units largest first by convention)
+_PROM_DURATION = re.compile(r"^([0-9]{1,6}(y|w|d|h|m|s|ms))+$")
 _HEADER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")
 _URL_PREFIX = re.compile(r"^(/[A-Za-z0-9._~-]+)+/?$")
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]+\.[A-Za-z]{2,63}$")
@@ -297,6 +299,13 @@ def duration(value: str) -> str:
     return _match(_DURATION, value, "a duration such as 5m, 1h30m, 0 or -1")
 
 
+def prom_duration(value: str) -> str:
+    _match(_PROM_DURATION, value, "a Prometheus duration such as 15s, 1m or 30d")
+    if not any(c in "123456789" for c in value):
+        raise ValueError(f"{value!r} is not a positive duration")
+    return value
+
+
 def header_name(value: str) -> str:
     return _match(_HEADER, value, "an HTTP header name (letters, digits and '-')")
 
@@ -398,6 +407,7 @@ Registry = Annotated[str, AfterValidator(registry)]
 Volume = Annotated[str, AfterValidator(volume)]
 Size = Annotated[str, AfterValidator(size)]
 Duration = Annotated[str, AfterValidator(duration)]
+PromDuration = Annotated[str, AfterValidator(prom_duration)]
 HeaderName = Annotated[str, AfterValidator(header_name)]
 UrlPrefix = Annotated[str, AfterValidator(url_prefix)]
 Email = Annotated[str, AfterValidator(email)]

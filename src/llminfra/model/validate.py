@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import line
+from .metrics_checks import check_metrics
 from .providers import channel_kind
 from .stack import Stack
 
@@ -18,7 +19,8 @@ GROUPS_MAX = 32  # OneAPI stores a channel's groups comma-joined in a varchar(32
 
 def check_stack(stack: Stack) -> list[str]:
     errors: list[str] = []
-    for check in (_host_names, _gpu_services, _tunnels, _channels, _tokens, _litellm):
+    for check in (_host_names, _gpu_services, _tunnels, _channels, _tokens, _litellm,
+                  check_metrics):
         errors.extend(check(stack))
     if not (stack.gpu_hosts or stack.gateways or stack.relays):
         errors.append("stack: no hosts declared (gpu_hosts, gateways, relays are all empty)")
@@ -108,6 +110,17 @@ def _tunnels(stack: Stack) -> Iterator[str]:
                            f"gateway port {t.local_port} on {gw_name} already used by "
                            f"{used[t.local_port]}{how}")
             used.setdefault(t.local_port, what)
+        for t in stack.tunnels(gw_name):
+            for f in t.forwards:  # exporter forwards (metrics)
+                if f.local_port in used:
+                    yield line(("gateways", gw_name, "metrics", "tunnel_ports", t.gpu_host),
+                               f"gateway port {f.local_port} of {t.gpu_host}'s {f.what} forward "
+                               f"is already used by {used[f.local_port]}")
+                used.setdefault(f.local_port, f"{t.gpu_host}/{f.what}")
+        metrics = gw.metrics
+        if metrics is not None and metrics.enabled and metrics.port in used:
+            yield line(("gateways", gw_name, "metrics", "port"),
+                       f"{metrics.port} is already used by {used[metrics.port]}")
 
 
 def _channels(stack: Stack) -> Iterator[str]:

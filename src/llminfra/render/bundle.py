@@ -9,6 +9,7 @@ from .compose_oneapi import render_oneapi_compose, render_oneapi_secrets
 from .compose_service import render_service_compose, render_service_secrets
 from .daemon import render_daemon_json
 from .files import RenderedFile
+from .metrics import gateway_metrics_files, gpu_metrics_files
 from .nginx_gateway import render_gateway_nginx
 from .nginx_relay import render_relay_nginx
 from .tunnel_unit import render_known_hosts, render_tunnel_unit
@@ -20,7 +21,7 @@ def gpu_files(stack: Stack, host_name: str) -> list[RenderedFile]:
     for svc in stack.gpu_hosts[host_name].services:
         files += [render_service_compose(stack, host_name, svc),
                   render_service_secrets(stack, host_name, svc)]
-    return files
+    return files + gpu_metrics_files(stack, host_name)
 
 
 def engine_files(stack: Stack, gateway: str) -> list[RenderedFile]:
@@ -41,7 +42,7 @@ def gateway_files(stack: Stack, gateway: str) -> list[RenderedFile]:
     for gpu_host in dict.fromkeys(t.gpu_host for t in tunnels):
         files.append(render_known_hosts(stack, gpu_host))
     files += [render_tunnel_unit(stack, t) for t in tunnels]
-    return files
+    return files + gateway_metrics_files(stack, gateway)
 
 
 def relay_files(stack: Stack, relay: str) -> list[RenderedFile]:

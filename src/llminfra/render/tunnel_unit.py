@@ -9,6 +9,7 @@ from pathlib import Path
 from llminfra.commands.net import known_hosts_name, reach
 from llminfra.commands.ssh import autossh_argv
 from llminfra.model import GpuHost, Stack, Tunnel
+from llminfra.model.metrics import Forward, exporter_bind
 from llminfra.model.services import ServiceBase
 
 from .files import RenderedFile, render
@@ -42,6 +43,15 @@ def forward_target(stack: Stack, gpu: GpuHost, svc: ServiceBase) -> str:
     return f"{reach(stack.service_bind(gpu, svc))}:{svc.port}"
 
 
+def exporter_target(gpu: GpuHost, forward: Forward) -> str:
+    """``host:port`` of an exporter forward on the GPU host (same rule, same sshd comparison)."""
+    return f"{reach(exporter_bind(gpu))}:{forward.remote_port}"
+
+
+def forward_spec(gpu: GpuHost, forward: Forward) -> str:
+    return f"{forward.bind}:{forward.local_port}:{exporter_target(gpu, forward)}"
+
+
 @dataclass(frozen=True)
 class TunnelUnit:
     description: str
@@ -58,11 +68,13 @@ def tunnel_view(stack: Stack, tunnel: Tunnel) -> TunnelUnit:
         user=gw.tunnel_user, host=gpu.ssh.host, port=gpu.ssh.port, key_path=TUNNEL_KEY,
         known_hosts=known_hosts_path(tunnel.gpu_host), bind=tunnel.bind,
         local_port=tunnel.local_port, target=forward_target(stack, gpu, svc),
+        more=tuple(forward_spec(gpu, f) for f in tunnel.forwards),
     )
     argv[0] = AUTOSSH
     return TunnelUnit(
         description=f"llminfra tunnel to {tunnel.gpu_host}/{tunnel.service} "
-                    f"({tunnel.bind}:{tunnel.local_port})",
+                    f"({tunnel.bind}:{tunnel.local_port})"
+                    + "".join(f", {f.what} ({f.bind}:{f.local_port})" for f in tunnel.forwards),
         user=TUNNEL_USER, exec_start=" ".join(systemd_word(a) for a in argv),
     )
 

@@ -40,6 +40,16 @@ Probe = Literal["chat", "embeddings", "list"]
 
 
 @dataclass(frozen=True)
+class ServerMetrics:
+    """A kind's Prometheus endpoint and the series `status` reads from it."""
+
+    path: str
+    generated_tokens: str  # counter of generated tokens (its rate is tokens per second)
+    waiting: str  # gauge: requests queued
+    running: str  # gauge: requests being served
+
+
+@dataclass(frozen=True)
 class Healthcheck:
     test: tuple[str, ...]
     start_period: str
@@ -74,6 +84,8 @@ class ServiceBase(Strict):
 
     # Answers 2xx only once the model is loaded, and needs no key; None: the server has none.
     health_path: ClassVar[str | None] = None
+    # The server's own Prometheus metrics; None: it has none (Ollama).
+    metrics: ClassVar[ServerMetrics | None] = None
     # Shown after the kind in the README reference's section title.
     reference_note: ClassVar[str] = ""
 

@@ -10,7 +10,7 @@ from pydantic import Field
 from ..base import SecretName
 from ..types import AbsPath, ImageRef, ModelName, ModelSource, Size
 from ..mirrors import Mirrors
-from .base import ExtraArgs, Healthcheck, Probe, Runtime, ServiceBase, host_dir
+from .base import ExtraArgs, Healthcheck, Probe, Runtime, ServerMetrics, ServiceBase, host_dir
 
 KEY_ENV = "SGLANG_API_KEY"
 # SGLang reads its key only from argv: this shell line adds it from the secrets file when the
@@ -21,6 +21,10 @@ WITH_KEY = ("sh", "-c", f'exec "$@" --api-key "${KEY_ENV}"', "sglang")
 
 class SglangService(ServiceBase):
     health_path: ClassVar[str | None] = "/health"  # 503 until warm-up ends
+    # served only with --enable-metrics, which sglang_args always passes
+    metrics: ClassVar[ServerMetrics | None] = ServerMetrics(
+        "/metrics", "sglang:generation_tokens_total", "sglang:num_queue_reqs",
+        "sglang:num_running_reqs")
 
     kind: Literal["sglang"]
     image: ImageRef = Field("lmsysorg/sglang:v0.4.7.post1-cu124", description="SGLang image.")
@@ -85,6 +89,8 @@ def sglang_args(svc: SglangService) -> list[str]:
     args = ["python3", "-m", "sglang.launch_server", "--model-path", svc.model,
             "--served-model-name", svc.served()[0], "--host", "0.0.0.0", "--port", str(svc.port),
             "--tp-size", str(tensor_parallel(svc))]
+    if "--enable-metrics" not in svc.extra_args:
+        args.append("--enable-metrics")
     if svc.context_length is not None:
         args += ["--context-length", str(svc.context_length)]
     if svc.mem_fraction_static is not None:

@@ -10,11 +10,15 @@ from pydantic import Field
 from ..base import SecretName
 from ..types import AbsPath, ImageRef, ModelName, ModelSource, Size, TokenWord
 from ..mirrors import Mirrors
-from .base import ExtraArgs, Healthcheck, Probe, Runtime, ServiceBase, host_dir
+from .base import ExtraArgs, Healthcheck, Probe, Runtime, ServerMetrics, ServiceBase, host_dir
 
 
 class VllmService(ServiceBase):
     health_path: ClassVar[str | None] = "/health"
+    # /metrics needs no key (the API key guards /v1 only); names read from the lab's vLLM
+    metrics: ClassVar[ServerMetrics | None] = ServerMetrics(
+        "/metrics", "vllm:generation_tokens_total", "vllm:num_requests_waiting",
+        "vllm:num_requests_running")
 
     kind: Literal["vllm"]
     image: ImageRef = Field("vllm/vllm-openai:v0.6.6", description="vLLM image.")
