@@ -95,8 +95,9 @@ def _expanded_size(root: yaml.Node) -> int:
 
 def parse_yaml(text: str) -> Any:
     """YAML text to plain data, or StackError: never another exception."""
-    loader = _UniqueKeyLoader(text)
+    loader = None
     try:
+        loader = _UniqueKeyLoader(text)
         node = loader.get_single_node()
         if node is None:
             return None
@@ -115,9 +116,10 @@ def parse_yaml(text: str) -> Any:
         raise StackError([f"stack: nested deeper than {MAX_DEPTH} levels"]) from None
     except (ValueError, TypeError, OverflowError) as exc:
         # e.g. `!!int abc`, or an integer with more digits than Python converts
-        raise StackError([f"stack: invalid YAML value ({str(exc)[:120]})"]) from None
+        raise StackError([f"stack: invalid YAML value ({str(exc).split(':')[0][:120]})"]) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 _MESSAGES = {
@@ -131,9 +133,55 @@ def _short(value: object) -> str:
     return text if len(text) <= 80 else text[:60] + "...(" + str(len(text)) + " characters)"
 
 
+_SCALAR_TAGS = {"int", "str", "float", "bool", "none", "constrained-int", "constrained-str"}
+# Union member labels (in error locations) that fit a value of each YAML type.
+_BRANCH_FOR = {list: ("list",), dict: ("dict",), str: ("literal", "str", "function"),
+               int: ("int", "constrained-int"), float: ("float",)}
+
+
+def _looks_like_tag(part: object) -> bool:
+    return isinstance(part, str) and part != "[key]" and ("[" in part or part in _SCALAR_TAGS)
+
+
+def _union_errors(errors: list[Any]) -> list[Any]:
+    """A value that fits no member of a union (`gpus: [true]` against `list | 'cpu'`) fails
+    once per member. Keep the member matching the value's own YAML type; when none does,
+    one error saying every accepted form."""
+    groups: dict[tuple[Any, ...], list[tuple[str, Any]]] = {}
+    for err in errors:
+        tags = [i for i, p in enumerate(err["loc"]) if _looks_like_tag(p)]
+        if tags:
+            i = tags[0]
+            groups.setdefault(tuple(err["loc"][:i]), []).append((err["loc"][i], err))
+    out = []
+    done: set[tuple[Any, ...]] = set()
+    for err in errors:
+        tags = [i for i, p in enumerate(err["loc"]) if _looks_like_tag(p)]
+        if not tags:
+            out.append(err)
+            continue
+        prefix = tuple(err["loc"][:tags[0]])
+        if prefix in done:
+            continue
+        done.add(prefix)
+        members = groups[prefix]
+        whole = [e for tag, e in members if len(e["loc"]) == len(prefix) + 1]
+        value = whole[0].get("input") if whole else []
+        wanted = _BRANCH_FOR.get(type(value), ())
+        chosen = [e for tag, e in members if wanted and tag.startswith(wanted)]
+        if chosen:
+            out.extend(chosen)
+            continue
+        forms = [e["msg"].removeprefix("Input should be ") for e in whole]
+        out.append({**whole[0], "type": "union", "msg": "Input should be " + " or ".join(forms)}
+                   if whole else members[0][1])
+    return out
+
+
 def pydantic_lines(exc: ValidationError) -> list[str]:
     out = []
-    for err in exc.errors():
+    for err in _union_errors(exc.errors()):
+        err = {**err, "loc": [p for p in err["loc"] if not _looks_like_tag(p)]}
         raw = list(err["loc"])
         # drop discriminator tags (services/0/vllm/port) and pydantic's dict-key marker
         loc = [p for i, p in enumerate(raw)

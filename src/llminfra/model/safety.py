@@ -77,12 +77,14 @@ def _is_public(address: str) -> bool:
 
 def _risks_present(stack: Stack) -> Iterator[tuple[Loc, str, Loc, str]]:
     """(host location, risk, field location, what exactly)."""
-    for name, relay in stack.relays.items():
-        for i, value in enumerate(relay.access.allow_cidrs):
-            if cidr_network(value).prefixlen == 0:
-                yield (("relays", name), "open_relay", ("relays", name, "access", "allow_cidrs", i),
-                       f"{value} lets every address use the relay (and the provider keys "
-                       "behind it)")
+    for name, gpu in stack.gpu_hosts.items():
+        for i, svc in enumerate(gpu.services):
+            bind = stack.service_bind(gpu, svc)
+            if _is_public(bind) and not svc.client_key():
+                yield (("gpu_hosts", name), "public_model_port",
+                       ("gpu_hosts", name, "services", i, "bind"),
+                       f"port {svc.port} is published on {bind} and the service asks for no "
+                       "api_key: anyone who reaches the host can use the model")
     for name, gw in stack.gateways.items():
         bind = gw.engine_settings.api_bind
         if not ipaddress.ip_address(bind).is_loopback:
@@ -103,14 +105,12 @@ def _risks_present(stack: Stack) -> Iterator[tuple[Loc, str, Loc, str]]:
                        f"{user!r} is a login user on {gpu_name}: the tunnel key goes into its "
                        "authorized_keys")
                 break
-    for name, gpu in stack.gpu_hosts.items():
-        for i, svc in enumerate(gpu.services):
-            bind = stack.service_bind(gpu, svc)
-            if _is_public(bind) and not getattr(svc, "api_key", None):
-                yield (("gpu_hosts", name), "public_model_port",
-                       ("gpu_hosts", name, "services", i, "bind"),
-                       f"port {svc.port} is published on {bind} and the service asks for no "
-                       "api_key: anyone who reaches the host can use the model")
+    for name, relay in stack.relays.items():
+        for i, value in enumerate(relay.access.allow_cidrs):
+            if cidr_network(value).prefixlen == 0:
+                yield (("relays", name), "open_relay", ("relays", name, "access", "allow_cidrs", i),
+                       f"{value} lets every address use the relay (and the provider keys "
+                       "behind it)")
 
 
 def _risky(stack: Stack) -> tuple[list[str], list[str]]:

@@ -52,7 +52,7 @@ MODEL_NAME_MAX = 128
 def _plain(value: str, what: str, limit: int = MAX_TEXT) -> str:
     """No control characters (NUL, line breaks, escapes), not empty, bounded."""
     if not value:
-        raise ValueError(f"should be a non-empty {what}")
+        raise ValueError("should not be empty")
     if _CONTROL.search(value):
         raise ValueError(f"{value[:60]!r} holds a control character (line break, tab, NUL, ...)")
     if len(value) > limit:
@@ -115,6 +115,8 @@ def server_name(value: str) -> str:
 def host_port(value: str) -> str:
     """`host` or `host:port` (IPv6 as `[addr]:port`)."""
     _plain(value, "host[:port]", 260)
+    if "://" in value or "/" in value:
+        raise ValueError(f"{value[:60]!r}: give the host (and :port) only, no scheme or path")
     host, port = value, None
     if value.startswith("["):
         host, sep, rest = value[1:].partition("]")
@@ -139,6 +141,10 @@ def upstream(value: str) -> str:
     return host_port(value)
 
 
+class _HostBits(ValueError):
+    """A network written with an address inside it (10.0.0.1/24): almost always a typo."""
+
+
 def _cidr(value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     if not isinstance(value, str):
         raise ValueError(f"{value!r} is not a CIDR")
@@ -149,13 +155,15 @@ def _cidr(value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     except ValueError as exc:
         if "host bits set" in str(exc):
             fixed = ipaddress.ip_network(value, strict=False)
-            raise ValueError(f"{value!r} has host bits set (did you mean {fixed}?)") from None
+            raise _HostBits(f"{value!r} has host bits set (did you mean {fixed}?)") from None
         raise ValueError(f"{value[:60]!r} is not a CIDR") from None
 
 
 def cidr(value: str) -> str:
     try:
         _cidr(value)
+    except _HostBits:
+        raise
     except ValueError as exc:
         raise ValueError(f"{exc} (e.g. 203.0.113.0/24)") from None
     return value
@@ -170,6 +178,8 @@ def check_cidrs(values: list[str], example: str = "") -> list[str]:
     for i, value in enumerate(values):
         try:
             _cidr(value)
+        except _HostBits as exc:
+            raise ValueError(f"entry {i}: {exc}") from None
         except ValueError as exc:
             raise ValueError(f"entry {i}: {exc}{example}") from None
     return values
@@ -311,7 +321,10 @@ def header_name(value: str) -> str:
 
 
 def url_prefix(value: str) -> str:
-    return _match(_URL_PREFIX, value, "a URL path prefix such as /openai")
+    _match(_URL_PREFIX, value, "a URL path prefix such as /openai")
+    if any(part in (".", "..") for part in value.split("/")):
+        raise ValueError(f"{value!r} is not a normalized path (no '.' or '..')")
+    return value
 
 
 def email(value: str) -> str:
@@ -372,7 +385,7 @@ def host_key(value: str) -> str:
 
 RISKS = {
     "open_relay": "a relay allow_cidrs entry admits every address (0.0.0.0/0 or ::/0)",
-    "public_admin": "OneAPI's admin port or UI is reachable beyond the gateway's loopback",
+    "public_admin": "the gateway engine's admin port or UI is reachable beyond its loopback",
     "public_model_port": "a model port is published on a public address without an api_key",
     "login_tunnel_user": "the tunnel user is root or a login user on the GPU host",
 }
