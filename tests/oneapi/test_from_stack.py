@@ -2,7 +2,9 @@
 
 import io
 import os
+import shutil
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -188,3 +190,35 @@ def test_embedding_services_are_marked_not_chat_testable(stack_file):
     chats = {c.name: c.chat for c in desired_state(load_stack(stack_file), "gw-1").channels}
     assert chats["gpu-1/emb"] is False and chats["gpu-1/qwen"] is True
     assert chats["openai"] is True
+
+
+def test_fresh_clone_without_local_state_plans_empty_then_sees_one_changed_secret(
+        stack_file, emu, capsys):
+    assert channels(stack_file, emu, "apply", "--test", "none") == 0
+    shutil.rmtree(stack_file.parent / ".llminfra")  # another machine: no local state at all
+    capsys.readouterr()
+    emu.clear_log()
+    assert channels(stack_file, emu, "plan", "--detailed-exitcode") == 0
+    assert [r for r in emu.requests if r[0] != "GET"] == []  # no login, no write
+    assert "LMI_TOKEN_APPS" in capsys.readouterr().out  # keys captured again
+    secrets = stack_file.parent / "prod.secrets.env"
+    secrets.write_text(secrets.read_text().replace("anthropic-value", "anthropic-rotated"))
+    assert channels(stack_file, emu, "plan", "--detailed-exitcode") == 3
+    out = capsys.readouterr().out
+    assert "0 create" not in out and "1 update" in out and "lmi/claude" in out
+    assert "key: ****** -> ****** (changed)" in out and "anthropic-rotated" not in out
+
+
+def test_deploy_step_command_lines():
+    from llminfra.operations.oneapi import channels_argv
+
+    py = sys.executable
+    assert channels_argv("plan", "inv/prod.yml", "gw-1") == [
+        py, "-m", "llminfra", "channels", "plan", "inv/prod.yml", "--gateway", "gw-1",
+        "--detailed-exitcode", "--save"]
+    assert channels_argv("apply", "inv/prod.yml", "gw-1", saved=True, prune=True,
+                         reenable=True) == [
+        py, "-m", "llminfra", "channels", "apply", "inv/prod.yml", "--gateway", "gw-1",
+        "--test", "changed", "--saved", "--prune", "--reenable"]
+    assert channels_argv("apply", "p.yml", "g", test="none", adopt=True)[-3:] == [
+        "--test", "none", "--adopt"]
