@@ -17,7 +17,7 @@ import httpx
 from .errors import OneAPIError, OneAPIRequestError
 from .keys import KeyReport, capture_token_key, fetch_keys
 from .localstate import LocalState
-from .desired import DesiredToken
+from .desired import DesiredChannel, DesiredToken
 from .plan import Action, Plan
 from .registry import OPTION_KEY, Fingerprints, Registry, pending_name
 from .rootpw import RootCheck, ensure_root_password
@@ -33,7 +33,7 @@ SAFE_CHANNEL_FIELDS = ("type", "name", "base_url", "other", "models", "group",
 class Writer(Protocol):
     base_url: str
 
-    def search_channels(self, keyword: str) -> Any: ...
+    def list_channels(self) -> Any: ...
     def token_keys(self, token_ids: Iterable[int]) -> dict[int, str]: ...
     def get_channel(self, channel_id: int) -> Any: ...
     def create_channel(self, fields: dict[str, Any]) -> None: ...
@@ -78,6 +78,8 @@ class _Run:
     login_transport: httpx.BaseTransport | None
     # tokens whose key the listing hides: read in one batch at the end (a rate-limited route)
     hidden_keys: list[tuple[DesiredToken, TokenRow]] = field(default_factory=list)
+    created_channels: list[DesiredChannel] = field(default_factory=list)
+    unidentified: set[str] = field(default_factory=set)  # pending names still unaccounted
 
 
 def _channel_body(run: _Run, action: Action) -> dict[str, Any]:
@@ -92,21 +94,29 @@ def _channel_body(run: _Run, action: Action) -> dict[str, Any]:
             "status": status}
 
 
-def _new_row(rows: list[Any], name: str, known: set[int], what: str) -> Any:
-    fresh = [r for r in rows if r["name"] == name and r["id"] not in known]
-    if not fresh:
-        raise OneAPIError(f"created {what} {name} but cannot find it; re-run apply")
-    return max(fresh, key=lambda r: r["id"])
-
-
 def _create_channel(run: _Run, action: Action) -> None:
     d = action.channel
     run.client.create_channel(dict(_channel_body(run, action), key=d.key))
+    run.created_channels.append(d)  # OneAPI answers without the id: found in one listing
+
+
+def _identify_created(run: _Run) -> None:
+    """Ids of the channels this run created, from one listing rather than one search each.
+    A channel not found stays under its pending name, which the next run claims."""
+    if not run.created_channels:
+        return
     known = {r["id"] for r in run.plan.channels}
-    row: ChannelRow = _new_row(channel_rows(run.client.search_channels(d.server_name),
-                                            "channel search"), d.server_name, known, "channel")
-    run.registry.record_channel(row, run.fps.channel_key(d.server_name, d.key))
-    run.result.changed_channels[d.server_name] = row["id"]
+    fresh: dict[str, ChannelRow] = {}
+    for row in channel_rows(run.client.list_channels(), "channel list"):
+        if row["id"] not in known and row["id"] > fresh.get(row["name"], {"id": 0})["id"]:
+            fresh[row["name"]] = row
+    for d in run.created_channels:
+        found = fresh.get(d.server_name)
+        if found is None:
+            run.unidentified.add(pending_name("channel", d.server_name))
+            continue
+        run.registry.record_channel(found, run.fps.channel_key(d.server_name, d.key))
+        run.result.changed_channels[d.server_name] = found["id"]
 
 
 def _update_channel(run: _Run, action: Action) -> None:
@@ -257,10 +267,15 @@ def apply(client: Writer, plan: Plan, local: LocalState, fps: Fingerprints, *,
             result.done.append(action)
     finally:
         fetch_keys(local, result.keys, run.hidden_keys, client)
+        try:
+            _identify_created(run)
+        except OneAPIError:
+            run.unidentified |= {pending_name("channel", d.server_name)
+                                 for d in run.created_channels}
         # names whose create went through (or that this plan settled) no longer need the
         # lost-answer guard; another operator's pending names are left alone
         settled = result.done if failed else [a for a in plan.actions
                                                if a.kind != "root" and a.op != "conflict"]
-        run.registry.pending -= {pending_name(a.kind, a.name) for a in settled}
+        run.registry.pending -= {pending_name(a.kind, a.name) for a in settled} - run.unidentified
         _save_registry(run, saved)
     return result
