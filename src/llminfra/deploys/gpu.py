@@ -22,6 +22,7 @@ from llminfra.render import (
 
 from ._apt import install
 from .docker import docker_engine
+from .metrics import node_exporter
 from .preflight import preflight
 
 
@@ -128,3 +129,4 @@ def gpu_host(stack: Stack, host_name: str) -> None:
     )
     for svc in settings.services:
         model_service(stack, host_name, svc.name)
+    node_exporter(stack, host_name)

@@ -16,6 +16,7 @@ from llminfra.operations.sync import barrier
 from .channels import channels
 from .gateway import gateway
 from .gpu import gpu_host
+from .metrics import prometheus
 from .relay import relay
 from .tunnels import retired_tunnels, tunnel_endpoint, tunnels
 
@@ -37,5 +38,6 @@ def platform(stack: Stack, name: str) -> None:
     if role == "gateway":
         tunnels(stack, name)
         channels(stack, name)
+        prometheus(stack, name)
         # last: channels were moved off what is retired before it goes
         retired_tunnels(stack, name)

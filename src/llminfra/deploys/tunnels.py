@@ -18,6 +18,7 @@ from pyinfra.facts.files import FindFiles
 from pyinfra.operations import files, server, systemd
 from pyinfra.operations.util import any_changed
 
+from llminfra.commands.net import reach
 from llminfra.commands.ssh import tunnel_key_options
 from llminfra.model import Stack
 from llminfra.model.stack import TUNNEL_UNIT_PREFIX
@@ -184,6 +185,11 @@ def tunnels(stack: Stack, gateway: str) -> None:
             project_dir=gw.engine_settings.data_dir, service=ENGINE_SERVICE[gw.engine],
             statuses=None, timeout=TUNNEL_TIMEOUT,
         )
+        for f in tunnel.forwards:  # seen from the host: that is where Prometheus scrapes from
+            answers(name=f"{tunnel.gpu_host}'s {f.what} answers through {tunnel.unit}",
+                    url=f"http://{reach(f.bind)}:{f.local_port}/metrics",
+                    what=f"{f.what} forward {f.bind}:{f.local_port} to {tunnel.gpu_host}",
+                    timeout=TUNNEL_TIMEOUT)  # fmt: skip
 
 
 def both_ends(stack: Stack, name: str) -> None:

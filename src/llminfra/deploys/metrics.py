@@ -1,0 +1,129 @@
+"""Metrics: Prometheus on gateways, the node exporter and the nvidia-smi collector on GPU hosts
+(Debian's packages; see render/metrics.py for why the GPU side is a textfile collector)."""
+
+from __future__ import annotations
+
+import posixpath
+from io import StringIO
+
+from pyinfra import host
+from pyinfra.api import deploy
+from pyinfra.facts.files import FindFiles, FindInFile
+from pyinfra.operations import files, systemd
+from pyinfra.operations.util import any_changed
+
+from llminfra.commands.net import reach
+from llminfra.commands.systemd import KIT_HEADER
+from llminfra.model import Stack
+from llminfra.model.metrics import (
+    PROMETHEUS_BIND, exporter_bind, exports_gpus, exports_node, host_metrics, metrics_of,
+)
+from llminfra.operations import private
+from llminfra.operations.http import answers
+from llminfra.render.files import RenderedFile
+from llminfra.render.metrics import (
+    GPU_UNIT, KEY_DIR, NODE_DEFAULTS, PROMETHEUS_DEFAULTS, prometheus_key_files,
+    render_gpu_collector, render_node_defaults, render_prometheus_config,
+    render_prometheus_defaults,
+)
+
+from ._apt import install
+
+PROMETHEUS = "prometheus"  # Debian's package, service and user
+NODE_EXPORTER = "prometheus-node-exporter"
+READY_TIMEOUT = 60
+
+
+def _put(what: str, rendered: RenderedFile):
+    return files.put(name=what, src=StringIO(rendered.content), dest=rendered.path_on_host,
+                     mode=rendered.mode.lstrip("0") or "0", create_remote_dir=True)  # fmt: skip
+
+
+def _kit_written(path: str) -> bool:
+    return bool(host.get_fact(FindInFile, path=path, pattern=f"^{KIT_HEADER}"))
+
+
+def _retire(service: str, defaults: str) -> None:
+    """Metrics turned off: stop what the kit set up (its defaults file says so); data stays."""
+    if _kit_written(defaults):
+        systemd.service(name=f"{service} stopped (metrics off)", service=service,
+                        running=False, enabled=False)  # fmt: skip
+
+
+@deploy("Prometheus")
+def prometheus(stack: Stack, gateway: str) -> None:
+    """
+    Debian's Prometheus on the gateway's loopback, scraping what the gateway reaches.
+
+    + stack: the loaded stack
+    + gateway: key of ``stack.gateways``
+
+    Its arguments and configuration are written before the package is installed: the
+    package starts Prometheus at once, and it must never listen on a public address.
+    """
+    m = metrics_of(stack, gateway)
+    if m is None:
+        _retire(PROMETHEUS, PROMETHEUS_DEFAULTS)
+        return
+    args = _put("Prometheus arguments (loopback only)", render_prometheus_defaults(stack, gateway))
+    config = _put("Prometheus scrape configuration", render_prometheus_config(stack, gateway))
+    install("Install Prometheus", [PROMETHEUS], no_recommends=True)
+    files.directory(name="Model server keys directory", path=KEY_DIR, user=PROMETHEUS,
+                    group=PROMETHEUS, mode="700")  # fmt: skip
+    keys = prometheus_key_files(stack, gateway)
+    for key in keys:
+        private.file(name=f"Key {posixpath.basename(key.path_on_host)}", path=key.path_on_host,
+                     src=StringIO(key.content), user=PROMETHEUS, group=PROMETHEUS)  # fmt: skip
+    wanted = {k.path_on_host for k in keys}
+    for path in host.get_fact(FindFiles, path=KEY_DIR, fname="*.key", maxdepth=1) or []:
+        if path not in wanted:
+            files.file(name=f"Key {posixpath.basename(path)} no longer scraped", path=path,
+                       present=False)  # fmt: skip
+    systemd.service(name="Restart Prometheus (arguments changed)", service=PROMETHEUS,
+                    restarted=True, _if=args.did_change)  # fmt: skip
+    systemd.service(name="Reload Prometheus (targets changed)", service=PROMETHEUS, reloaded=True,
+                    _if=config.did_change)  # fmt: skip
+    systemd.service(name="Prometheus running", service=PROMETHEUS, running=True, enabled=True)
+    answers(name="Prometheus is ready", url=f"http://{reach(PROMETHEUS_BIND)}:{m.port}/-/ready",
+            what="Prometheus /-/ready", timeout=READY_TIMEOUT)  # fmt: skip
+
+
+@deploy("Node exporter")
+def node_exporter(stack: Stack, host_name: str) -> None:
+    """
+    Debian's node exporter on a GPU host (loopback behind a tunnel, else the private address)
+    and, where GPUs are, nvidia-smi on a timer feeding its textfile collector.
+
+    + stack: the loaded stack
+    + host_name: key of ``stack.gpu_hosts``
+    """
+    if not exports_node(stack, host_name):
+        _retire(f"{GPU_UNIT}.timer", f"/etc/systemd/system/{GPU_UNIT}.timer")
+        _retire(NODE_EXPORTER, NODE_DEFAULTS)
+        return
+    m = host_metrics(stack, host_name)
+    assert m is not None
+    # before the package: it starts the exporter at once, which must not listen on every address
+    args = _put("Node exporter arguments", render_node_defaults(stack, host_name))
+    install("Install the node exporter", [NODE_EXPORTER], no_recommends=True)
+    systemd.service(name="Restart the node exporter (arguments changed)", service=NODE_EXPORTER,
+                    restarted=True, _if=args.did_change)  # fmt: skip
+    systemd.service(name="Node exporter running", service=NODE_EXPORTER, running=True,
+                    enabled=True)  # fmt: skip
+    timer = f"{GPU_UNIT}.timer"
+    if exports_gpus(stack, host_name):
+        script, service, unit = render_gpu_collector(stack, host_name)
+        changed = [_put("nvidia-smi to Prometheus text", script),
+                   _put(f"{GPU_UNIT}.service", service), _put(timer, unit)]
+        systemd.daemon_reload(name="systemd daemon-reload (GPU metrics)",
+                              _if=any_changed(*changed))  # fmt: skip
+        systemd.service(name="Restart the GPU metrics timer", service=timer, restarted=True,
+                        _if=any_changed(*changed))  # fmt: skip
+        systemd.service(name="GPU metrics timer running", service=timer, running=True,
+                        enabled=True)  # fmt: skip
+    else:
+        _retire(timer, f"/etc/systemd/system/{timer}")
+    gpu = stack.gpu_hosts[host_name]
+    answers(name="Node exporter answers",
+            url=f"http://{reach(exporter_bind(gpu))}:{m.node_exporter_port}/metrics",
+            what="node exporter /metrics", timeout=READY_TIMEOUT)  # fmt: skip
