@@ -257,3 +257,23 @@ def test_auth_reads_the_env_file_values(auth):
                                    "LITELLM_MASTER_KEY": "sk-m"})
     assert keys == {"ab": {"name": "x"}} and master == hashlib.sha256(b"sk-m").hexdigest()
     assert auth.load_keys({}) == ({}, None)
+
+
+def test_cli_check_and_render_accept_the_example(tmp_path):
+    import subprocess
+    import sys
+
+    secrets = LITELLM_EXAMPLE.with_name("litellm.secrets.env.example")
+    base = [sys.executable, "-m", "llminfra"]
+    check = subprocess.run([*base, "check", str(LITELLM_EXAMPLE), "--secrets-file", str(secrets)],
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    assert "gateway (litellm)" in check.stdout and "172.30.1.1:" in check.stdout
+    render = subprocess.run([*base, "render", str(LITELLM_EXAMPLE), str(tmp_path / "out"),
+                             "--secrets-file", str(secrets)], capture_output=True, text=True)
+    assert render.returncode == 0, render.stderr
+    config = tmp_path / "out/gw-1/opt/llminfra/litellm/config/config.yaml"
+    assert len(yaml.safe_load(config.read_text())["model_list"]) == 8
+    env = (tmp_path / "out/gw-1/opt/llminfra/litellm/secrets.env")
+    assert "LITELLM_MASTER_KEY='MASKED-LITELLM_MASTER_KEY'" in env.read_text()
+    assert oct(env.stat().st_mode & 0o777) == "0o600"
