@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import shlex
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 from .commands.net import reach
 from .model import Stack
+from .status_metrics import metrics_checks
 
 State = Literal["ok", "down", "unknown"]
 COMPOSE_PREFIX = "llm-"
@@ -24,6 +26,8 @@ class Check:
     hop: str  # "model", "tunnel", ...
     target: str  # "gpu-1/smol"
     script: str  # POSIX sh; exit 0 = ok
+    # reads the row from the output of a check that exited 0 (metrics: values, not just ok)
+    digest: Callable[[str], tuple[State, str]] | None = None
 
 
 @dataclass
@@ -95,6 +99,7 @@ def gateway_checks(stack: Stack, gateway: str) -> list[Check]:
     cafile = f"{engine.data_dir}/trust/extra-ca.pem" if engine.trust_ca_files else ""
     if gw.engine == "litellm":
         out += litellm_checks(stack, gateway)
+    out += metrics_checks(stack, gateway)
     seen: set[str] = set()
     for ch in stack.channels:
         if not ch.relay:
@@ -182,6 +187,8 @@ def host_rows(stack: Stack, host: str, checks: list[Check], known_hosts: str) ->
     for c in checks:
         rc, out = parse(proc.stdout, [c])[c.id]
         state: State = "unknown" if rc is None else ("ok" if rc == 0 else "down")
+        if rc == 0 and c.digest is not None:
+            state, out = c.digest(out)
         rows.append(Row(c.hop, c.target, state, out))
     return rows
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from llminfra.commands.gpu import gpu_metrics_command
 from llminfra.commands.net import reach
 from llminfra.model import Stack
+from llminfra.model.services.base import ServerMetrics
 from llminfra.model.metrics import (
     MetricsSettings, PROMETHEUS_BIND, exporter_bind, exports_gpus, exports_node, metrics_of,
 )
@@ -42,6 +43,7 @@ class Target:
     service: str  # "node" for the node exporter
     kind: str
     key_secret: str | None = None
+    series: ServerMetrics | None = None  # a model server's load series (status reads them)
 
     @property
     def key_file(self) -> str | None:
@@ -82,7 +84,7 @@ def scrape_targets(stack: Stack, gateway: str) -> list[Target]:
                 t = next(t for t in mine if t.service == svc.name)
                 address = f"{reach(t.bind)}:{t.local_port}"
             out.append(Target(f"{host_name}/{svc.name}", address, svc.metrics.path, host_name,
-                              svc.name, svc.tag(), svc.client_key()))
+                              svc.name, svc.tag(), svc.client_key(), svc.metrics))
         if exports_node(stack, host_name):
             if gpu.reach == "direct":
                 address = listen(exporter_bind(gpu), m.node_exporter_port)
