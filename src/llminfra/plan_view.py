@@ -31,7 +31,8 @@ def describe(stack: Stack) -> str:
                ", ".join(t.subnets) or "any"] for t in stack.tokens]
     parts = [
         f"stack {stack.name}: {len(hosts)} hosts, {len(services)} services, "
-        f"{len(tunnels)} tunnels, {len(channels)} channels, {len(tokens)} tokens",
+        f"{len(tunnels)} tunnels, {len(channels)} channels, {len(tokens)} tokens"
+        + (f", {len(stack.warnings)} warnings (below)" if stack.warnings else ""),
         "", "HOSTS", table(["name", "role", "ssh", "reach", "host key"], hosts),
     ]
     if services:

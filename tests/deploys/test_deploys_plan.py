@@ -89,3 +89,19 @@ def test_tunnels_on_both_ends(stack):
     # Both ends agree on one key, made once on the operator's machine.
     keys = list((stack.source.parent / ".llminfra").glob("tunnel-gw-1_ed25519*"))
     assert sorted(k.name for k in keys) == ["tunnel-gw-1_ed25519", "tunnel-gw-1_ed25519.pub"]
+
+
+def test_opted_in_login_tunnel_user_keeps_its_account(tmp_path):
+    """root as tunnel user (allow_risky: login_tunnel_user): only the key line is managed, in
+    root's own authorized_keys; the account's shell and home are never touched."""
+    import yaml
+
+    data = yaml.safe_load(PROD.read_text())
+    data["gateways"]["gw-1"].update(tunnel_user="root", allow_risky=["login_tunnel_user"])
+    source = tmp_path / "prod.yml"
+    source.write_text(yaml.safe_dump(data))
+    stack = load_stack(source, environ={name: f"t-{i}-secret-value"
+                                        for i, name in enumerate(SECRETS)})
+    assert stack.gateways["gw-1"].tunnel_authorized_keys == "/root/.ssh/authorized_keys"
+    assert prepare(tunnel_endpoint, stack, "gpu-2", LINUX) == [
+        "Tunnel endpoint | Authorize gw-1's tunnel key"]

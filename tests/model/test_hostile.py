@@ -538,6 +538,7 @@ def test_check_lists_opted_in_risks_as_warnings(base, secrets, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "llminfra", "check", str(stack)],
                           capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0].endswith(", 5 warnings (below)")
     warnings = proc.stdout.split("\nWARNINGS (5 risky settings allowed by allow_risky)\n")[1]
     assert warnings.splitlines() == [
         "gpu-1: services/0/bind: port 8000 is published on 0.0.0.0 and the service asks for no "
