@@ -13,31 +13,24 @@ import shlex
 from typing import TYPE_CHECKING
 
 from .commands.net import reach
+from .commands.prometheus import VALUE_SED
 from .model import Stack
-from .model.metrics import PROMETHEUS_BIND, metrics_of
+from .model.metrics import PROMETHEUS_BIND, duration_seconds, metrics_of
 
 if TYPE_CHECKING:
     from .status import Check, State
 
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
-# one sample's value from Prometheus' JSON answer: "value":[<time>,"<value>"]
-_VALUE = r's/.*"value":\[[^,]*,"\([^"]*\)"\].*/\1/p'
-
-
-def seconds(duration: str) -> float:
-    """A Prometheus duration (`1m30s`) in seconds."""
-    return sum(int(n) * _UNITS[u] for n, u in re.findall(r"([0-9]+)(ms|s|m|h|d|w|y)", duration))
 
 
 def rate_window(scrape_interval: str) -> str:
     """rate() needs a few samples: four scrape intervals, at least a minute."""
-    return f"{max(60, int(4 * seconds(scrape_interval)))}s"
+    return f"{max(60, int(4 * duration_seconds(scrape_interval)))}s"
 
 
 def query_script(url: str, queries: list[tuple[str, str]]) -> str:
     """Print ``name=<value>`` per query (``none`` when the answer holds no sample)."""
     define = (f"q() {{ v=$(curl -fsS --max-time 10 -G --data-urlencode \"query=$2\" "
-              f"{shlex.quote(url)} | sed -n {shlex.quote(_VALUE)}); echo \"$1=${{v:-none}}\"; }}")
+              f"{shlex.quote(url)} | sed -n {shlex.quote(VALUE_SED)}); echo \"$1=${{v:-none}}\"; }}")
     calls = [f"q {name} {shlex.quote(query)}" for name, query in queries]
     return "; ".join([define, *calls])
 

@@ -57,6 +57,7 @@ def test_gateway_scrapes_after_the_channels(metrics_stack):
         "Prometheus | Reload Prometheus (targets changed)",
         "Prometheus | Prometheus running",
         "Prometheus | Prometheus is ready",
+        "Prometheus | Prometheus scrapes every target",
         "Retired tunnels | Tunnel units no longer declared",
     ]
     assert [n for n in ops if n in order] == order

@@ -16,14 +16,15 @@ from llminfra.commands.net import reach
 from llminfra.commands.systemd import KIT_HEADER
 from llminfra.model import Stack
 from llminfra.model.metrics import (
-    PROMETHEUS_BIND, exporter_bind, exports_gpus, exports_node, host_metrics, metrics_of,
+    PROMETHEUS_BIND, duration_seconds, exporter_bind, exports_gpus, exports_node, host_metrics, metrics_of,
 )
 from llminfra.operations import private
+from llminfra.operations import prometheus as scrapes
 from llminfra.operations.http import answers
 from llminfra.render.files import RenderedFile
 from llminfra.render.metrics import (
     GPU_UNIT, KEY_DIR, NODE_DEFAULTS, PROMETHEUS_DEFAULTS, prometheus_key_files,
-    render_gpu_collector, render_node_defaults, render_prometheus_config,
+    render_gpu_collector, scrape_targets, render_node_defaults, render_prometheus_config,
     render_prometheus_defaults,
 )
 
@@ -84,8 +85,13 @@ def prometheus(stack: Stack, gateway: str) -> None:
     systemd.service(name="Reload Prometheus (targets changed)", service=PROMETHEUS, reloaded=True,
                     _if=config.did_change)  # fmt: skip
     systemd.service(name="Prometheus running", service=PROMETHEUS, running=True, enabled=True)
-    answers(name="Prometheus is ready", url=f"http://{reach(PROMETHEUS_BIND)}:{m.port}/-/ready",
-            what="Prometheus /-/ready", timeout=READY_TIMEOUT)  # fmt: skip
+    base = f"http://{reach(PROMETHEUS_BIND)}:{m.port}"
+    answers(name="Prometheus is ready", url=f"{base}/-/ready", what="Prometheus /-/ready",
+            timeout=READY_TIMEOUT)  # fmt: skip
+    # proves every exporter and model server is reachable the way it was declared
+    scrapes.scraped(name="Prometheus scrapes every target", url=f"{base}/api/v1/query",
+                    targets=len(scrape_targets(stack, gateway)) + 1,  # + Prometheus itself
+                    timeout=READY_TIMEOUT + 2 * int(duration_seconds(m.scrape_interval)))  # fmt: skip
 
 
 @deploy("Node exporter")

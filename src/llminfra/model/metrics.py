@@ -8,6 +8,7 @@ listens on the gateway's loopback only; the public Nginx never routes to it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,12 @@ PROMETHEUS_BIND = "127.0.0.1"
 # do not see the exporters.
 EXPORTER_FORWARD_BIND = "127.0.0.1"
 NODE_EXPORTER = "node-exporter"
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
+
+
+def duration_seconds(duration: str) -> float:
+    """A Prometheus duration (`1m30s`) in seconds."""
+    return sum(int(n) * _UNITS[u] for n, u in re.findall(r"([0-9]+)(ms|s|m|h|d|w|y)", duration))
 
 
 class MetricsSettings(Strict):
