@@ -8,6 +8,7 @@ reproduces, no example database written.
 import copy
 import string
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -42,6 +43,15 @@ NEAR = st.one_of(
         "fd00::9", "10.0.0.0/8", "fd00::/8", "cpu", [0], [1], "16g", "5m", "v1.2.3", "Q/q-7b",
         ["a", "b"], {"A": "1"}, "llama3:8b", "/models/x", "X-Key", "ops@example.com"]),
 )
+
+
+@pytest.fixture(params=["oneapi", "litellm"])
+def start(base, request):
+    """The test stack, on each gateway engine (their renderers differ)."""
+    if request.param == "litellm":
+        base["gateways"]["gw-1"].update(
+            engine="litellm", litellm={"master_key": "SESSION", "client_key_secret": "ROOT_TOKEN"})
+    return base
 
 
 def _paths(obj, prefix=()):
@@ -97,11 +107,11 @@ def test_yaml_syntax_soup(tmp_path_factory, text):
 
 @FUZZ
 @given(data=st.data())
-def test_any_value_anywhere_and_accepted_stacks_render(base, secrets, data):
-    paths = [p for p in _paths(base) if p]
+def test_any_value_anywhere_and_accepted_stacks_render(start, secrets, data):
+    paths = [p for p in _paths(start) if p]
     edits = data.draw(st.lists(st.tuples(st.sampled_from(paths), st.one_of(NEAR, VALUES)),
                                min_size=1, max_size=3))
-    doc = copy.deepcopy(base)
+    doc = copy.deepcopy(start)
     for path, value in edits:
         try:
             _set(doc, path, value)
@@ -116,9 +126,9 @@ def test_any_value_anywhere_and_accepted_stacks_render(base, secrets, data):
 
 @FUZZ
 @given(data=st.data())
-def test_one_near_valid_edit_renders_when_accepted(base, secrets, data):
-    path = data.draw(st.sampled_from([p for p in _paths(base) if p]))
-    doc = copy.deepcopy(base)
+def test_one_near_valid_edit_renders_when_accepted(start, secrets, data):
+    path = data.draw(st.sampled_from([p for p in _paths(start) if p]))
+    doc = copy.deepcopy(start)
     _set(doc, path, data.draw(NEAR))
     stack = _outcome(lambda: parse_stack(doc, environ=dict(secrets)))
     if stack is not None:
@@ -131,4 +141,4 @@ def test_fuzz_ran(capsys):
     with capsys.disabled():
         print(f"\nloader fuzz: {RUN['examples']} examples, {RUN['rendered']} accepted and "
               "rendered")
-    assert RUN["examples"] >= 5 * N or RUN["examples"] == 0
+    assert RUN["examples"] >= 7 * N or RUN["examples"] == 0

@@ -46,6 +46,7 @@ def _derived_names(stack: Stack) -> Iterator[str]:
                 except ValueError:
                     yield line(loc + ("model",), f"its last part {served!r} is not usable as a "
                                "served model name: name one explicitly")
+    yield from _env_shadowing(stack)
     units: dict[tuple[str, str], str] = {}
     for t in stack.tunnels():
         key = (t.gateway, t.unit)
@@ -66,6 +67,29 @@ def _derived_names(stack: Stack) -> Iterator[str]:
                                f"{p.server_name!r} already used by {names[p.server_name]} "
                                "(each server name gets its own site and certificate)")
                 names.setdefault(p.server_name, f"providers/{i}")
+
+
+# Variables the gateway engines read from their 0600 secrets file; Compose's `environment`
+# wins over `env_file`, so an `env` entry of the same name would silently replace the secret.
+ENGINE_SECRET_ENV = ("SESSION_SECRET", "INITIAL_ROOT_ACCESS_TOKEN", "SQL_DSN",
+                     "LITELLM_MASTER_KEY", "LLMINFRA_CLIENT_KEYS")
+
+
+def _env_shadowing(stack: Stack) -> Iterator[str]:
+    for host_name, gpu in stack.gpu_hosts.items():
+        for i, svc in enumerate(gpu.services):
+            secret_env = set(svc.secrets(lambda name: name))
+            for key in svc.env:
+                if key in secret_env:
+                    yield line(("gpu_hosts", host_name, "services", i, "env", key),
+                               "set from a secret in the service's secrets file; an env entry "
+                               "would replace it")
+    for gw_name, gw in stack.gateways.items():
+        for key in gw.engine_settings.env:
+            if key in ENGINE_SECRET_ENV or key.startswith("LLMINFRA_SECRET_"):
+                yield line(("gateways", gw_name, gw.engine, "env", key),
+                           "set from a secret in the engine's secrets file; an env entry would "
+                           "replace it")
 
 
 # -- risky settings -----------------------------------------------------------------------

@@ -340,10 +340,14 @@ def relay_ref(value: str) -> str:
 
 
 def text(value: str) -> str:
-    """Free text that only reaches an API (names shown in a UI): no control characters."""
+    """A display name (tokens): one line, no surrounding spaces, and no quotes or backslashes,
+    as it is carried inside JSON in single-quoted env files."""
+    _plain(value, "text", 256)
     if value != value.strip():
         raise ValueError(f"{value!r} has leading or trailing spaces")
-    return _plain(value, "text", 256)
+    if any(c in value for c in "'\"\\`"):
+        raise ValueError(f"{value!r}: quotes and backslashes are not allowed")
+    return value
 
 
 def token_word(value: str) -> str:
