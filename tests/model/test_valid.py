@@ -96,3 +96,23 @@ def test_readiness_probe_follows_kind_and_task(base, secrets):
     assert (qwen.readiness_probe(), qwen.health_path) == ("chat", "/health")
     assert (embed.readiness_probe(), embed.health_path) == ("embeddings", "/health")
     assert (ollama.readiness_probe(), ollama.health_path) == ("list", None)
+
+
+def test_shipped_examples_pin_host_keys_paramiko_parses():
+    """The placeholder host keys in the examples are real key lines (paramiko, as the admin
+    tunnel and pyinfra read them), not strings that merely start with ssh-ed25519."""
+    from pathlib import Path
+
+    import paramiko
+    import yaml
+
+    root = Path(__file__).parents[2] / "inventory"
+    checked = 0
+    for example in (root / "prod.yml", root / "examples" / "litellm.yml"):
+        doc = yaml.safe_load(example.read_text())
+        for section in ("gpu_hosts", "gateways", "relays"):
+            for name, host in (doc.get(section) or {}).items():
+                entry = paramiko.hostkeys.HostKeyEntry.from_line(f"{name} {host['ssh']['host_key']}")
+                assert entry is not None and entry.key.get_name() == "ssh-ed25519", name
+                checked += 1
+    assert checked == 8
