@@ -393,6 +393,14 @@ def test_hostile_file_is_one_exact_line(tmp_path, content, expected):
     assert info.value.lines[0] == expected.format(path=path)
 
 
+def test_stack_path_that_is_a_fifo(tmp_path):
+    fifo = tmp_path / "stack.yml"
+    os.mkfifo(fifo)
+    with pytest.raises(StackError) as info:
+        load_stack(fifo, environ={})
+    assert info.value.lines == [f"stack: {fifo} is not a regular file"]
+
+
 def test_stack_path_that_is_a_directory_or_missing(tmp_path):
     for path, message in ((tmp_path, f"stack: {tmp_path} is a directory, not a file"),
                           (tmp_path / "nope.yml", f"stack: cannot read {tmp_path / 'nope.yml'}: "

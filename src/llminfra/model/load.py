@@ -257,6 +257,8 @@ def parse_stack(data: Any, source: Path | None = None, environ: dict[str, str] |
 def read_text(path: Path, what: str = "stack") -> str:
     """A small UTF-8 text file, or StackError naming why not."""
     try:
+        if path.exists() and not path.is_file() and not path.is_dir():
+            raise StackError([f"{what}: {path} is not a regular file"])  # a FIFO would block
         with path.open("rb") as fh:
             raw = fh.read(MAX_BYTES + 1)
     except IsADirectoryError:

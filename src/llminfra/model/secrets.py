@@ -43,6 +43,8 @@ def _read_file(file: Path) -> tuple[dict[str, str], str | None]:
             return {}, None
         if file.is_dir():
             return {}, f"{file} is a directory, not a file"
+        if not file.is_file():
+            return {}, f"{file} is not a regular file"
         with file.open("rb") as fh:
             raw = fh.read(MAX_FILE + 1)
     except OSError as exc:

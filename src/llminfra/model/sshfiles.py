@@ -17,6 +17,8 @@ def _read(path: Path) -> tuple[str | None, str | None]:
             return None, f"{path} is a directory, not a file"
         if not path.exists():
             return None, f"{path} does not exist"
+        if not path.is_file():
+            return None, f"{path} is not a regular file"
         with path.open("rb") as fh:
             raw = fh.read(MAX_FILE + 1)
     except OSError as exc:

@@ -305,8 +305,10 @@ def _file_problem(path: str, needle: str | None = None, what: str = "") -> str |
     try:
         if p.is_dir():
             return f"{path} is a directory, not a file"
-        if not p.is_file():
+        if not p.exists():
             return f"{path} does not exist"
+        if not p.is_file():
+            return f"{path} is not a regular file"
         if needle is None:
             with p.open("rb"):
                 return None
