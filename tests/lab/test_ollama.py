@@ -1,10 +1,16 @@
-"""The Ollama stand-in: pull/list through its CLI and API, persistence, chat (native+OpenAI)."""
+"""The Ollama stand-in over HTTP: pull/list through its CLI and API, persistence, chat
+(native+OpenAI), and the rules pinned against Ollama v0.12.10's source (server/routes.go):
+pull progress and its final status, /api/tags and /api/ps shapes, keep-alive, the loaded
+models limit, error texts and status codes. The scheduler's rules in depth:
+test_ollama_sched.py."""
 
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
+from datetime import datetime, UTC
 
 import pytest
 from lab_helpers import container_ip, http_json, remove_leftover, wait_http
@@ -20,7 +26,9 @@ def ollama(dc):
     images.build("ollama", dc)
     volume = dc.volumes.create("llminfra-labtest-ollama", labels={"org.llminfra.lab": "test"})
     box = dc.containers.run("ollama/ollama:lab", detach=True, name="llminfra-labtest-ollama",
-                            environment={"OLLAMA_MODELS": "/models-store"},
+                            environment={"OLLAMA_MODELS": "/models-store",
+                                         "OLLAMA_MAX_LOADED_MODELS": "2",
+                                         "LAB_OLLAMA_UNKNOWN": "nosuch:model"},
                             volumes={volume.name: {"bind": "/models-store", "mode": "rw"}},
                             labels={"org.llminfra.lab": "test"})
     try:
@@ -66,12 +74,124 @@ def test_pull_streams_ndjson_progress(ollama):
     assert progress[-1]["completed"] == progress[-1]["total"] > 0
 
 
-def test_unpulled_model_is_404(ollama):
-    _, url = ollama
+def error_of(url: str, body: dict | None, method: str = "POST", raw: bytes | None = None):
+    data = raw if raw is not None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
     with pytest.raises(urllib.error.HTTPError) as err:
-        http_json(url + "/api/chat", {"model": "never-pulled", "messages": []})
-    assert err.value.code == 404
-    assert "not found, try pulling it first" in json.loads(err.value.read())["error"]
+        urllib.request.urlopen(req, timeout=60)
+    return err.value.code, json.loads(err.value.read())
+
+
+@pytest.mark.parametrize("path, body, code, error", [
+    ("/api/chat", {"model": "never-pulled", "messages": []}, 404,
+     "model 'never-pulled' not found"),
+    ("/api/generate", {"model": "never-pulled", "prompt": "hi"}, 404,
+     "model 'never-pulled' not found"),
+    ("/api/generate", {"model": "", "prompt": "hi"}, 404, "model '' not found"),
+    ("/api/chat", {"model": "", "messages": []}, 400, "model is required"),
+    ("/api/show", {"model": "never-pulled"}, 404, "model 'never-pulled' not found"),
+    ("/api/pull", {"model": "bad name!"}, 400, "invalid model name"),
+    ("/api/chat", {"model": "smollm2:135m", "keep_alive": "soon"}, 400,
+     'time: invalid duration "soon"'),
+])
+def test_error_texts_and_codes(ollama, path, body, code, error):
+    _, url = ollama
+    assert error_of(url + path, body) == (code, {"error": error})
+
+
+def test_missing_body_and_delete_of_an_unknown_model(ollama):
+    _, url = ollama
+    assert error_of(url + "/api/chat", None, raw=b"") == (400, {"error": "missing request body"})
+    assert error_of(url + "/api/delete", {"model": "never-pulled"}, method="DELETE") == (
+        404, {"error": "model 'never-pulled' not found"})
+
+
+def test_openai_route_wraps_the_error_and_keeps_the_status(ollama):
+    _, url = ollama
+    assert error_of(url + "/v1/chat/completions", {"model": "never-pulled", "messages": []}) == (
+        404, {"error": {"message": "model 'never-pulled' not found", "type": "api_error",
+                        "param": None, "code": None}})
+
+
+def test_pull_without_streaming_answers_the_last_status(ollama):
+    _, url = ollama
+    assert http_json(url + "/api/pull", {"model": "quiet:1", "stream": False})[1] == {
+        "status": "success"}
+
+
+def test_pull_of_a_name_the_registry_lacks(ollama):
+    box, url = ollama
+    req = urllib.request.Request(url + "/api/pull", data=json.dumps({"model": "nosuch:model"}).encode())
+    with urllib.request.urlopen(req, timeout=60) as resp:  # the stream began: 200
+        steps = [json.loads(line) for line in resp]
+    assert steps == [{"status": "pulling manifest"},
+                     {"error": "pull model manifest: file does not exist"}]
+    assert error_of(url + "/api/pull", {"model": "nosuch:model", "stream": False}) == (
+        500, {"error": "pull model manifest: file does not exist"})
+    code, out = sh(box, "ollama", "pull", "nosuch:model")
+    assert code == 1 and "Error: pull model manifest: file does not exist" in out
+    assert "nosuch:model" not in [m["name"] for m in http_json(url + "/api/tags")[1]["models"]]
+
+
+def test_tags_shape_and_newest_first(ollama):
+    _, url = ollama
+    http_json(url + "/api/pull", {"model": "older:1", "stream": False})
+    time.sleep(1.1)  # Ollama orders by whole seconds
+    http_json(url + "/api/pull", {"model": "newer:1", "stream": False})
+    models = http_json(url + "/api/tags")[1]["models"]
+    names = [m["name"] for m in models]
+    assert names.index("newer:1") < names.index("older:1")
+    m = models[names.index("newer:1")]
+    assert set(m) == {"name", "model", "modified_at", "size", "digest", "details"}
+    assert m["model"] == "newer:1" and len(m["digest"]) == 64 and m["size"] > 0
+    assert set(m["details"]) == {"parent_model", "format", "family", "families",
+                                 "parameter_size", "quantization_level"}
+
+
+def load(url: str, name: str, keep_alive=None, api: str = "/api/generate") -> dict:
+    body = {"model": name, **({"keep_alive": keep_alive} if keep_alive is not None else {})}
+    return http_json(url + api, body)[1]
+
+
+def ps(url: str) -> list[dict]:
+    return http_json(url + "/api/ps")[1]["models"]
+
+
+def test_load_keep_alive_and_unload(ollama):
+    _, url = ollama
+    for name in ("ka:1", "ka:2"):
+        http_json(url + "/api/pull", {"model": name, "stream": False})
+    out = load(url, "ka:1", "10m")
+    assert {k: out[k] for k in ("model", "response", "done", "done_reason")} == {
+        "model": "ka:1", "response": "", "done": True, "done_reason": "load"}
+    load(url, "ka:2", -1)
+    [forever, ten] = ps(url)  # longest time left first
+    assert (forever["name"], ten["name"]) == ("ka:2", "ka:1")
+    assert set(ten) == {"name", "model", "size", "digest", "details", "expires_at",
+                        "size_vram", "context_length"}
+    left = datetime.fromisoformat(ten["expires_at"]) - datetime.now(UTC)
+    assert 9 * 60 < left.total_seconds() <= 10 * 60
+    assert datetime.fromisoformat(forever["expires_at"]).year >= 2300  # Go's MaxInt64 ns
+    out = load(url, "ka:2", 0)  # keep_alive 0 and no prompt: unload
+    assert (out["done"], out["done_reason"]) == (True, "unload")
+    chat = load(url, "ka:1", 0, api="/api/chat")
+    assert chat["message"] == {"role": "assistant", "content": ""}
+    assert chat["done_reason"] == "unload"
+    assert [m["name"] for m in ps(url)] == []
+
+
+def test_loaded_models_limit_unloads_the_shortest_keep_alive(ollama):
+    _, url = ollama  # the container runs with OLLAMA_MAX_LOADED_MODELS=2
+    for name in ("lim:a", "lim:b", "lim:c"):
+        http_json(url + "/api/pull", {"model": name, "stream": False})
+    load(url, "lim:b", "1m")
+    load(url, "lim:a", "1h")
+    load(url, "lim:b", "1m")  # b is the most recently used, and still goes first
+    load(url, "lim:c", "30m")
+    assert [m["name"] for m in ps(url)] == ["lim:a", "lim:c"]
+    for name in ("lim:a", "lim:c"):
+        load(url, name, 0)
 
 
 def test_native_chat_and_ps(ollama):
@@ -82,8 +202,7 @@ def test_native_chat_and_ps(ollama):
         "messages": [{"role": "user", "content": "Hello"}]}, timeout=120)
     assert out["done"] is True and out["model"] == "smollm2:135m"
     assert out["message"]["role"] == "assistant" and out["message"]["content"].strip()
-    _, ps = http_json(url + "/api/ps")
-    assert "smollm2:135m" in [m["name"] for m in ps["models"]]
+    assert "smollm2:135m" in [m["name"] for m in ps(url)]
 
 
 def test_openai_streaming_chat(ollama):

@@ -2,7 +2,10 @@
 
 Any model name can be "pulled": the pull writes a manifest under OLLAMA_MODELS (so it
 survives a restart) and every pulled name is answered by the bundled SmolLM2 GGUF, which
-llama-cpp-python serves on a private loopback port. Unpulled names get Ollama's 404.
+llama-cpp-python serves on a private loopback port. Names listed in LAB_OLLAMA_UNKNOWN
+(comma-separated) fail to pull as a registry without them would. Which names count as
+loaded, keep-alive, OLLAMA_NUM_PARALLEL / OLLAMA_MAX_LOADED_MODELS / OLLAMA_MAX_QUEUE follow
+Ollama v0.12.10 (ollama_sched.py); status codes and error texts follow its server/routes.go.
 """
 
 from __future__ import annotations
@@ -21,10 +24,13 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).parent))
+from ollama_sched import Busy, Scheduler, keep_alive_ns  # noqa: E402
+
 VERSION = "0.12.10"
 BACKEND_PORT = 11435
 BACKEND_ALIAS = "smollm2"
-KEEP_ALIVE_S = 300
+CONTEXT_LENGTH = int(os.environ.get("OLLAMA_CONTEXT_LENGTH") or 4096)
 MODEL_FILE = Path(os.environ.get("LAB_MODEL_FILE", "/models/SmolLM2-135M-Instruct.Q4_1.gguf"))
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*(:[A-Za-z0-9._-]+)?$")
 DETAILS = {"parent_model": "", "format": "gguf", "family": "llama", "families": ["llama"],
@@ -71,11 +77,7 @@ def now_iso() -> str:
 
 
 class Store:
-    """Pulled models: manifests on disk; last-use times in memory (for /api/ps)."""
-
-    def __init__(self) -> None:
-        self.used: dict[str, float] = {}
-        self.lock = threading.Lock()
+    """Pulled models: manifests on disk."""
 
     def pull(self, name: str) -> dict:
         blob = "sha256:" + hashlib.sha256(f"{MODEL_FILE.name}".encode()).hexdigest()
@@ -103,36 +105,42 @@ class Store:
                 "details": DETAILS}
 
     def all(self) -> list[dict]:
+        """/api/tags order: most recently modified first."""
         root = models_dir() / "manifests"
         found = []
-        for path in sorted(root.glob("*/*/*/*")) if root.is_dir() else []:
+        for path in root.glob("*/*/*/*") if root.is_dir() else []:
             host, ns, model, tag = path.relative_to(root).parts
             found.append(self.get(f"{host}/{ns}/{model}:{tag}"))
-        return [m for m in found if m]
+        models = [m for m in found if m]
+        return sorted(models, key=lambda m: -int(datetime.fromisoformat(m["modified_at"]).timestamp()))
 
     def delete(self, name: str) -> bool:
         path = manifest_path(name)
         if not path.is_file():
             return False
         path.unlink()
-        self.used.pop(display_name(name), None)
+        SCHED.forget(display_name(name))
         return True
-
-    def touch(self, name: str) -> None:
-        with self.lock:
-            self.used[display_name(name)] = time.time()
 
     def running(self) -> list[dict]:
         out = []
-        for name, at in sorted(self.used.items()):
-            model = self.get(name)
-            if model and time.time() - at < KEEP_ALIVE_S:
-                expires = datetime.fromtimestamp(at + KEEP_ALIVE_S, UTC).isoformat()
-                out.append({**model, "expires_at": expires, "size_vram": 0})
+        for runner, expires in SCHED.running():
+            model = self.get(runner.name)
+            if model:
+                out.append({"name": model["name"], "model": model["model"],
+                            "size": model["size"], "digest": model["digest"],
+                            "details": DETAILS, "expires_at": iso(expires), "size_vram": 0,
+                            "context_length": CONTEXT_LENGTH})
         return out
 
 
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+
+
 STORE = Store()
+SCHED = Scheduler.from_env()
+UNKNOWN = {n.strip() for n in os.environ.get("LAB_OLLAMA_UNKNOWN", "").split(",") if n.strip()}
 
 
 def backend_ready(timeout: float) -> bool:
@@ -191,12 +199,18 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- plumbing
     def body(self) -> dict:
+        """The JSON body; BadRequest with Ollama's texts for none or a malformed one."""
         n = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(n) if n else b""
+        if not raw.strip():
+            raise BadRequest("missing request body")
         try:
-            return json.loads(raw or b"{}")
-        except ValueError:
-            return {}
+            body = json.loads(raw)
+        except ValueError as exc:
+            raise BadRequest(f"invalid character in JSON: {exc.msg}") from None
+        if not isinstance(body, dict):
+            raise BadRequest("json: cannot unmarshal into Go value of type api.Request")
+        return body
 
     def send_json(self, obj, status: int = 200) -> None:
         data = json.dumps(obj).encode()
@@ -206,6 +220,14 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
+
+    def send_error_json(self, message: str, status: int, openai: bool = False) -> None:
+        """Ollama's {"error": "..."}; the OpenAI routes wrap it as OpenAI's error object (its
+        middleware keeps the status and calls every such error api_error)."""
+        if openai:
+            return self.send_json({"error": {"message": message, "type": "api_error",
+                                             "param": None, "code": None}}, status)
+        self.send_json({"error": message}, status)
 
     def start_stream(self, ctype: str) -> None:
         self.send_response(200)
@@ -221,13 +243,8 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
 
-    def not_found(self, name: str, openai: bool) -> None:
-        msg = f'model "{name}" not found, try pulling it first'
-        if openai:
-            self.send_json({"error": {"message": msg, "type": "api_error", "param": None,
-                                      "code": None}}, 404)
-        else:
-            self.send_json({"error": msg}, 404)
+    def ndjson(self, obj: dict) -> None:
+        self.chunk(json.dumps(obj).encode() + b"\n")
 
     # -- routes
     def do_HEAD(self):
@@ -260,7 +277,10 @@ class Handler(BaseHTTPRequestHandler):
     def do_DELETE(self):
         if self.path != "/api/delete":
             return self.send_json({"error": "404 page not found"}, 404)
-        body = self.body()
+        try:
+            body = self.body()
+        except BadRequest as exc:
+            return self.send_json({"error": str(exc)}, 400)
         name = body.get("model") or body.get("name") or ""
         if STORE.delete(name):
             self.send_json({})
@@ -269,24 +289,38 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         path = self.path.split("?")[0]
-        req = self.body()
         routes = {"/api/pull": self.pull, "/api/chat": self.chat, "/api/generate": self.generate,
                   "/api/show": self.show, "/v1/chat/completions": self.openai_proxy,
                   "/v1/completions": self.openai_proxy}
         if path not in routes:
             return self.send_json({"error": "404 page not found"}, 404)
+        openai = path.startswith("/v1/")
         try:
-            routes[path](req)
+            routes[path](self.body())
+        except BadRequest as exc:
+            self.send_error_json(str(exc), 400, openai)
+        except Busy as exc:
+            self.send_error_json(str(exc), 503, openai)
         except (OSError, ValueError) as exc:
-            self.send_json({"error": str(exc)}, 500)
+            self.send_error_json(str(exc), 500, openai)
 
     def pull(self, req: dict) -> None:
         name = req.get("model") or req.get("name") or ""
         if not NAME_RE.match(name):
-            return self.send_json({"error": "invalid model name"}, 400)
+            raise BadRequest("invalid model name")
+        stream = req.get("stream", True) is not False
+        if display_name(name) in {display_name(u) for u in UNKNOWN}:
+            # the registry has no such manifest: Ollama's stream has already begun (200)
+            error = "pull model manifest: file does not exist"
+            if not stream:
+                return self.send_json({"error": error}, 500)
+            self.start_stream("application/x-ndjson")
+            self.ndjson({"status": "pulling manifest"})
+            self.ndjson({"error": error})
+            return self.end_stream()
         size = MODEL_FILE.stat().st_size
         manifest = STORE.pull(name)
-        if req.get("stream", True) is False:
+        if not stream:  # the last progress message, as Ollama's waitForStream returns it
             return self.send_json({"status": "success"})
         digest = manifest["layers"][0]["digest"]
         self.start_stream("application/x-ndjson")
@@ -296,39 +330,60 @@ class Handler(BaseHTTPRequestHandler):
         steps += [{"status": "verifying sha256 digest"}, {"status": "writing manifest"},
                   {"status": "success"}]
         for step in steps:
-            self.chunk(json.dumps(step).encode() + b"\n")
+            self.ndjson(step)
         self.end_stream()
 
     def show(self, req: dict) -> None:
         name = req.get("model") or req.get("name") or ""
         model = STORE.get(name)
         if not model:
-            return self.not_found(name, False)
+            return self.send_error_json(f"model '{name}' not found", 404)
         self.send_json({"modelfile": f"FROM {MODEL_FILE}\n", "parameters": "", "template": "",
                         "details": DETAILS, "model_info": {"general.architecture": "llama"},
                         "capabilities": ["completion"], "modified_at": model["modified_at"]})
 
     def generate(self, req: dict) -> None:
+        name = req.get("model") or ""
+        request_keep_alive(req)  # a bad keep_alive fails the body's decoding: first
+        if not STORE.get(name):  # an invalid name is "not found" here too (routes.go)
+            return self.send_error_json(f"model '{name}' not found", 404)
         messages = [{"role": "user", "content": req.get("prompt", "")}]
         if req.get("system"):
             messages.insert(0, {"role": "system", "content": req["system"]})
-        self.chat({**req, "messages": messages}, key="response")
+        self.chat({**req, "messages": messages}, key="response", empty=not req.get("prompt"))
 
-    def chat(self, req: dict, key: str = "message") -> None:
-        name = req.get("model", "")
+    def chat(self, req: dict, key: str = "message", empty: bool | None = None) -> None:
+        name = req.get("model") or ""
+        keep = request_keep_alive(req)
+        if not NAME_RE.match(name):
+            raise BadRequest("model is required")
         if not STORE.get(name):
-            return self.not_found(name, False)
-        STORE.touch(name)
+            return self.send_error_json(f"model '{name}' not found", 404)
+        empty = not req.get("messages") if empty is None else empty
         model = display_name(name)
-        started = time.monotonic_ns()
-        body = openai_request(req)
 
         def piece(text: str):
             return {"role": "assistant", "content": text} if key == "message" else text
 
+        if empty and keep == 0:  # an unload request
+            SCHED.unload(model)
+            return self.send_json({"model": req["model"], "created_at": now_iso(),
+                                   key: piece(""), "done": True, "done_reason": "unload"})
+        runner = SCHED.acquire(model, keep)
+        try:
+            if empty:  # a load request
+                return self.send_json({"model": req["model"], "created_at": now_iso(),
+                                       key: piece(""), "done": True, "done_reason": "load"})
+            self.complete(req, key, piece, model)
+        finally:
+            SCHED.release(runner)
+
+    def complete(self, req: dict, key: str, piece, model: str) -> None:
+        started = time.monotonic_ns()
+        body = openai_request(req)
         resp = backend("/v1/chat/completions", body)
         if resp.status != 200:
-            return self.send_json({"error": resp.read().decode()}, resp.status)
+            return self.send_error_json(resp.read().decode(), resp.status)
         if not body["stream"]:
             out = json.loads(resp.read())
             usage = out.get("usage") or {}
@@ -347,31 +402,44 @@ class Handler(BaseHTTPRequestHandler):
             reason = choice.get("finish_reason") or reason
             if text:
                 count += 1
-                self.chunk(json.dumps({"model": model, "created_at": now_iso(),
-                                       key: piece(text), "done": False}).encode() + b"\n")
-        self.chunk(json.dumps({"model": model, "created_at": now_iso(), key: piece(""),
-                               "done": True, "done_reason": reason,
-                               "total_duration": time.monotonic_ns() - started,
-                               "eval_count": count}).encode() + b"\n")
+                self.ndjson({"model": model, "created_at": now_iso(), key: piece(text),
+                             "done": False})
+        self.ndjson({"model": model, "created_at": now_iso(), key: piece(""), "done": True,
+                     "done_reason": reason, "total_duration": time.monotonic_ns() - started,
+                     "eval_count": count})
         self.end_stream()
 
     def openai_proxy(self, req: dict) -> None:
-        name = req.get("model", "")
+        name = req.get("model") or ""
         if not STORE.get(name):
-            return self.not_found(name, True)
-        STORE.touch(name)
-        resp = backend(self.path.split("?")[0], {**req, "model": BACKEND_ALIAS})
-        if not req.get("stream"):
-            out = json.loads(resp.read() or b"{}")
-            if isinstance(out, dict) and "model" in out:
-                out["model"] = name
-            return self.send_json(out, resp.status)
-        self.start_stream("text/event-stream")
-        for event in sse_events(resp):
-            event["model"] = name
-            self.chunk(b"data: " + json.dumps(event).encode() + b"\n\n")
-        self.chunk(b"data: [DONE]\n\n")
-        self.end_stream()
+            return self.send_error_json(f"model '{name}' not found", 404, openai=True)
+        runner = SCHED.acquire(display_name(name))
+        try:
+            resp = backend(self.path.split("?")[0], {**req, "model": BACKEND_ALIAS})
+            if not req.get("stream"):
+                out = json.loads(resp.read() or b"{}")
+                if isinstance(out, dict) and "model" in out:
+                    out["model"] = name
+                return self.send_json(out, resp.status)
+            self.start_stream("text/event-stream")
+            for event in sse_events(resp):
+                event["model"] = name
+                self.chunk(b"data: " + json.dumps(event).encode() + b"\n\n")
+            self.chunk(b"data: [DONE]\n\n")
+            self.end_stream()
+        finally:
+            SCHED.release(runner)
+
+
+class BadRequest(ValueError):
+    """400 with Ollama's message."""
+
+
+def request_keep_alive(req: dict) -> int | None:
+    try:
+        return keep_alive_ns(req.get("keep_alive"))
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
 
 
 def start_backend() -> subprocess.Popen:
