@@ -95,7 +95,12 @@ def test_readiness_probe_follows_kind_and_task(base, secrets):
     [ollama] = stack.gpu_hosts["gpu-2"].services
     assert (qwen.readiness_probe(), qwen.health_path) == ("chat", "/health")
     assert (embed.readiness_probe(), embed.health_path) == ("embeddings", "/health")
-    assert (ollama.readiness_probe(), ollama.health_path) == ("list", None)
+    # Ollama lists a pulled model before it has loaded it: one token says it serves
+    assert (ollama.readiness_probe(), ollama.health_path) == ("chat", None)
+    listed = parse_stack({**base, "gpu_hosts": {**base["gpu_hosts"], "gpu-2": {
+        **base["gpu_hosts"]["gpu-2"], "services": [
+            {**base["gpu_hosts"]["gpu-2"]["services"][0], "probe": "list"}]}}}, environ=secrets)
+    assert listed.gpu_hosts["gpu-2"].services[0].readiness_probe() == "list"
 
 
 def test_shipped_examples_pin_host_keys_paramiko_parses():

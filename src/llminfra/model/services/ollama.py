@@ -9,7 +9,7 @@ from pydantic import Field
 from ..base import Port
 from ..types import AbsPath, Duration, ImageRef, ModelName
 from ..mirrors import Mirrors
-from .base import Healthcheck, Runtime, ServiceBase, host_dir
+from .base import Healthcheck, Probe, Runtime, ServiceBase, host_dir
 
 MODELS_DIR = "/ollama-models"
 
@@ -25,12 +25,21 @@ class OllamaService(ServiceBase):
     cache_dir: AbsPath | None = Field(
         None, description="Host directory for OLLAMA_MODELS. Default `<data_dir>/ollama`."
     )
+    probe: Probe = Field(
+        "chat", description="How the deploy decides the first model is servable: `chat` (one "
+        "token: Ollama has loaded it), `embeddings` (an embedding model first) or `list` "
+        "(pulled is enough)."
+    )
 
     def served(self) -> list[str]:
         return list(self.models)
 
     def pulls(self) -> list[str]:
         return list(self.models)
+
+    def readiness_probe(self) -> Probe:
+        # a pulled model is listed before Ollama has loaded it: the first request would wait
+        return self.probe
 
     def runtime(self, data_dir: str, mirrors: Mirrors) -> Runtime:
         cache = host_dir(self.cache_dir, data_dir, "ollama")
