@@ -82,7 +82,9 @@ def lab_stack(state: LabState) -> dict:
                      "port": 11434, "gpus": "cpu", "models": ["smollm2:135m"],
                      "ready_timeout": 300},
                     {**VLLM, "name": "smol", "model": f"{LAB_MODELS}/SmolLM2-135M-Instruct",
-                     "served_names": ["smollm2-135m"], "port": 8000, "max_model_len": 2048,
+                     "served_names": ["smollm2-135m"], "port": 8000,
+                     # short: an untruncated channel test (no max_tokens) ends within ~10 s
+                     "max_model_len": 512,
                      "channel": {"priority": 10}},
                     {**VLLM, "name": "embed", "model": f"{LAB_MODELS}/all-MiniLM-L6-v2",
                      "task": "embed", "served_names": ["all-minilm-l6-v2"], "port": 8001},

@@ -8,6 +8,7 @@ Run `python -m llminfra_lab.images` (or scripts/lab-images.sh) to prebuild every
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -28,8 +29,9 @@ SUITE = "trixie"
 BASE = f"llminfra-lab/base:{SUITE}"
 # bookworm's python3 is 3.11: the only Python the build machine's local torch CPU wheel fits
 BOOKWORM = "bookworm"
-# pip's find-links directory on the build machines: holds wheels PyPI does not serve
-LOCAL_WHEELS = Path("/opt/wheels")
+# pip's find-links directory on the build machines (`pip config list`): holds wheels PyPI
+# does not serve
+LOCAL_WHEELS = Path(os.environ.get("LLMINFRA_LOCAL_WHEELS", "/opt/wheels"))
 TORCH_CPU_WHEEL = "torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl"
 # Local CAs of the build machine (e.g. an egress proxy's): trusted by builder images only,
 # so pip inside them reaches PyPI wherever the machine itself does.
@@ -115,7 +117,8 @@ def context_hash(name: str) -> str:
 def _files(spec: ImageSpec) -> dict[str, Path]:
     for src in spec.files.values():
         if not src.is_file():
-            raise LabError(f"image {spec.name} needs {src}, which is not on this machine")
+            raise LabError(f"image {spec.name} needs {src}, which is not on this machine "
+                           "(set LLMINFRA_LOCAL_WHEELS to the directory holding it)")
     return dict(spec.files)
 
 
