@@ -125,3 +125,17 @@ def test_oneapi_without_a_root_access_token_is_refused(tmp_path):
     (tmp_path / "prod.secrets.env").write_text("")
     (tmp_path / "prod.secrets.env").chmod(0o600)
     assert main(["check", str(f)]) == 2
+
+
+def test_a_stale_key_in_the_tokens_file_is_replaced_after_a_re_created_gateway(
+        stack_file, newemu):
+    """The gateway was rebuilt: the tokens file still holds the old gateway's keys, which the
+    masked listing cannot confirm, so the new ones are read through the key route."""
+    env = stack_file.parent / ".llminfra" / "prod-gw-1" / "oneapi-tokens.env"
+    env.parent.mkdir(parents=True)
+    env.write_text("LMI_TOKEN_APPS=sk-" + "x" * 48 + "\n")
+    env.chmod(0o600)
+    reconcile_gateway(load_stack(stack_file), "gw-1", APPLY, admin_url=newemu.url,
+                      out=io.StringIO())
+    apps = next(t for t in newemu.store.table("tokens") if t["name"] == "lmi/apps")
+    assert f"LMI_TOKEN_APPS=sk-{apps['key']}\n" in env.read_text()

@@ -52,8 +52,18 @@ def capture_token_key(local: LocalState, report: KeyReport, d: DesiredToken,
     if key and not is_masked(key):
         _store(local, report, d, key)
         return True
-    # Hidden by the gateway: a key already in the file is kept (it cannot be compared).
-    return secret_var(d.name) in local.read_secrets()
+    # Hidden by the gateway: a key already in the file is kept when it fits the mask's visible
+    # ends (New-API shows the first and last four characters), else it belonged to an earlier
+    # token of that name (a re-created gateway) and the real one is fetched.
+    have = local.read_secrets().get(secret_var(d.name))
+    return have is not None and (not key or _fits_mask(have, key))
+
+
+def _fits_mask(value: str, masked: str) -> bool:
+    plain = bare_key(value)
+    head, tail = masked.split("*", 1)[0], masked.rsplit("*", 1)[-1]
+    return len(plain) >= len(head) + len(tail) and plain.startswith(head) and \
+        plain.endswith(tail)
 
 
 def capture_keys(plan: Plan, local: LocalState, client: KeyReader | None = None,
