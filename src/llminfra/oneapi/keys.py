@@ -61,7 +61,8 @@ def capture_token_key(local: LocalState, report: KeyReport, d: DesiredToken,
 
 def _fits_mask(value: str, masked: str) -> bool:
     plain = bare_key(value)
-    head, tail = masked.split("*", 1)[0], masked.rsplit("*", 1)[-1]
+    # some builds mask the key with its sk- prefix: compare without it on both sides
+    head, tail = bare_key(masked.split("*", 1)[0]), masked.rsplit("*", 1)[-1]
     return len(plain) >= len(head) + len(tail) and plain.startswith(head) and \
         plain.endswith(tail)
 
