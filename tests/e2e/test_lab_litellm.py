@@ -40,7 +40,7 @@ def switched(lab_state):
     state = up(REPO, engine="litellm")
     assert state.engine == "litellm"
     result, output, took = run_pyinfra()
-    TIMES["switch to LiteLLM (pyinfra all.py)"] = took
+    TIMES["LiteLLM: switch the lab to it (pyinfra all.py)"] = took
     print(f"\n[e2e-litellm] deploy with engine litellm: {took:.1f} s, "
           f"changed ops: {len(changed_ops(result))}")
     return result, output
@@ -149,7 +149,7 @@ def test_stream_through_nginx_and_litellm(gateway, keys, model, what):
     c = client(gateway, keys["apps"])
     stream(c, model)  # warm the model once; the next one is what a client sees
     text, chunks, ttft, took = stream(c, model)
-    TIMES[f"TTFT through Nginx + LiteLLM, {what} (s)"] = ttft
+    TIMES[f"LiteLLM: first token through Nginx + LiteLLM, {what} (ms)"] = ttft * 1000
     print(f"\n[e2e-litellm] {what}: {chunks} chunks, TTFT {ttft * 1000:.0f} ms, "
           f"total {took:.2f} s: {text!r}")
     assert chunks >= 2 and text.strip()
@@ -241,7 +241,7 @@ def test_litellm_startup_time(hosts, stack):
             "until curl -fs -o /dev/null http://127.0.0.1:4000/health/readiness; do "
             "sleep 0.2; done; echo $(( ($(date +%s%N) - start) / 1000000 ))")
     ms = int(gw.check_output(f"timeout 180 sh -c {shlex.quote(wait)}"))
-    TIMES["LiteLLM restart to ready (s)"] = ms / 1000
+    TIMES["LiteLLM: container restart to /health/readiness 200"] = ms / 1000
     print(f"\n[e2e-litellm] restart to /health/readiness 200: {ms} ms")
     assert ms < 120_000
 
@@ -249,6 +249,6 @@ def test_litellm_startup_time(hosts, stack):
 def test_zz_second_run_reports_zero_changes(switched, gateway, keys):
     stream(client(gateway, keys["apps"]), "smollm2:135m")  # up again after the restart
     result, _, took = run_pyinfra()
-    TIMES["no-change redeploy on LiteLLM"] = took
+    TIMES["LiteLLM: no-change redeploy (pyinfra all.py)"] = took
     assert changed_ops(result) == []
     assert result["results"]["totals"]["error"] == 0
