@@ -7,8 +7,10 @@ authorized_keys line are both known while pyinfra prepares, whatever the host or
 
 from __future__ import annotations
 
+import os
 import posixpath
 import subprocess
+import threading
 from io import StringIO
 from pathlib import Path
 
@@ -39,18 +41,31 @@ NOLOGIN = "/usr/sbin/nologin"
 TUNNEL_TIMEOUT = 60
 
 
+# pyinfra prepares the gateway and its GPU hosts concurrently (gevent): both ends ask for the
+# key on a first deploy. One generates it, the other waits and reads the same pair.
+_KEYGEN = threading.Lock()
+
+
 def tunnel_keypair(stack: Stack, gateway: str) -> tuple[str, str]:
     """(private, public) key text of ``gateway``'s tunnels; generated on first use."""
     path = OperatorPaths.of(stack).tunnel_key(gateway)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        result = subprocess.run(
-            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"llminfra-tunnel@{gateway}",
-             "-f", str(path)],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        if result.returncode != 0:
-            raise DeployError(f"ssh-keygen for the {gateway} tunnel key failed: {result.stderr}")
+    with _KEYGEN:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}")
+            for stale in (tmp, Path(f"{tmp}.pub")):
+                stale.unlink(missing_ok=True)
+            result = subprocess.run(
+                ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C",
+                 f"llminfra-tunnel@{gateway}", "-f", str(tmp)],
+                capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL,
+            )  # fmt: skip
+            if result.returncode != 0:
+                raise DeployError(f"ssh-keygen for the {gateway} tunnel key failed: "
+                                  f"{(result.stderr or result.stdout).strip()}")
+            # public first: whoever sees the private key finds its public half too
+            os.replace(f"{tmp}.pub", f"{path}.pub")
+            os.replace(tmp, path)
     return path.read_text(), Path(f"{path}.pub").read_text().strip()
 
 
