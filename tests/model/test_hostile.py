@@ -350,6 +350,12 @@ def test_hostile_value_is_one_exact_line(base, secrets, mutate, expected):
     assert all(": " in line for line in info.value.lines)
 
 
+def test_registry_with_port_is_an_image_reference(base, secrets):
+    svc(base)["image"] = "registry.internal:5000/vllm/vllm-openai:v0.6.6"
+    gw(base)["oneapi"]["image"] = "registry.internal:5000/justsong/one-api"
+    parse_stack(base, environ=secrets)
+
+
 def test_case_names_are_unique_and_many():
     names = [c[0] for c in CASES]
     assert len(names) == len(set(names)) and len(names) >= 70

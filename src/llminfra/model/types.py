@@ -29,9 +29,10 @@ _MODEL_SOURCE = re.compile(r"^[A-Za-z0-9/][A-Za-z0-9._/@+-]*$")
 _GROUP = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 _CHANNEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
-_IMAGE = re.compile(r"^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"
-                    r"(@sha256:[0-9a-f]{64})?$")
-_IMAGE_REPO = re.compile(r"^[a-z0-9][a-z0-9._/-]*$")
+_REGISTRY_PREFIX = r"(?:[a-z0-9][a-z0-9.-]*(?::[0-9]{1,5})?/)?"  # host[:port]/ of a registry
+_IMAGE = re.compile(r"^" + _REGISTRY_PREFIX + r"[a-z0-9][a-z0-9._/-]*"
+                    r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$")
+_IMAGE_REPO = re.compile(r"^" + _REGISTRY_PREFIX + r"[a-z0-9][a-z0-9._/-]*$")
 _REGISTRY = re.compile(r"^[a-z0-9][a-z0-9.-]*(:[0-9]{1,5})?(/[a-z0-9._-]+)*/?$")
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _SIZE = re.compile(r"^[0-9]{1,12}[kKmMgG]?$")
