@@ -53,3 +53,11 @@ def test_direct_host_revokes_a_key_it_was_given(stack):  # noqa: F811
 def test_retired_tunnels_keep_the_declared_ones(stack):  # noqa: F811
     names = prepare(retired_tunnels, stack, "gw-1", LINUX)
     assert names == ["Retired tunnels | Tunnel units no longer declared"]
+
+
+def test_a_removed_gpu_host_loses_its_pin_on_the_gateway(stack):  # noqa: F811
+    pins = {"find /etc/llminfra/tunnel": ["/etc/llminfra/tunnel/known_hosts.gpu-2",
+                                          "/etc/llminfra/tunnel/known_hosts.gpu-9"]}
+    names = prepare(retired_tunnels, stack, "gw-1", {**LINUX, **pins})
+    assert names == ["Retired tunnels | Tunnel units no longer declared",
+                     "Retired tunnels | Unpin gpu-9"]
