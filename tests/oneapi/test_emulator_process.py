@@ -58,3 +58,21 @@ def test_s2_standalone_process_from_copied_package_persists_across_restart(tmp_p
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=10)
+
+
+def test_s10_1_standalone_process_in_new_api_mode_from_the_environment(tmp_path):
+    """What the calciumion/new-api:lab image does: the same package, EMULATOR_FLAVOR=newapi."""
+    app = tmp_path / "app"
+    shutil.copytree(os.path.dirname(emulator_pkg.__file__), app / "emu_copy",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    env = {"PATH": os.environ.get("PATH", ""), "PORT": str(_free_port()),
+           "EMULATOR_STATE": str(tmp_path / "data" / "new-api.json"),
+           "EMULATOR_FLAVOR": "newapi", "INITIAL_ROOT_ACCESS_TOKEN": ACCESS}
+    proc, url = _start(app, env)
+    try:
+        assert httpx.get(url + "/api/setup").json()["data"]["status"] is False
+        refused = httpx.get(url + "/api/channel/", headers={"Authorization": ACCESS})
+        assert refused.json()["success"] is False
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
