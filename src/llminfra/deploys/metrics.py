@@ -51,6 +51,17 @@ def _retire(service: str, defaults: str) -> None:
                         running=False, enabled=False)  # fmt: skip
 
 
+def retire_prometheus() -> None:
+    """Stop the Prometheus the kit set up (metrics off, teardown); its data stays."""
+    _retire(PROMETHEUS, PROMETHEUS_DEFAULTS)
+
+
+def retire_exporters() -> None:
+    """Stop the GPU metrics timer and node exporter the kit set up; their data stays."""
+    _retire(f"{GPU_UNIT}.timer", f"/etc/systemd/system/{GPU_UNIT}.timer")
+    _retire(NODE_EXPORTER, NODE_DEFAULTS)
+
+
 @deploy("Prometheus")
 def prometheus(stack: Stack, gateway: str) -> None:
     """
@@ -64,7 +75,7 @@ def prometheus(stack: Stack, gateway: str) -> None:
     """
     m = metrics_of(stack, gateway)
     if m is None:
-        _retire(PROMETHEUS, PROMETHEUS_DEFAULTS)
+        retire_prometheus()
         return
     args = _put("Prometheus arguments (loopback only)", render_prometheus_defaults(stack, gateway))
     config = _put("Prometheus scrape configuration", render_prometheus_config(stack, gateway))
@@ -104,8 +115,7 @@ def node_exporter(stack: Stack, host_name: str) -> None:
     + host_name: key of ``stack.gpu_hosts``
     """
     if not exports_node(stack, host_name):
-        _retire(f"{GPU_UNIT}.timer", f"/etc/systemd/system/{GPU_UNIT}.timer")
-        _retire(NODE_EXPORTER, NODE_DEFAULTS)
+        retire_exporters()
         return
     m = host_metrics(stack, host_name)
     assert m is not None

@@ -26,6 +26,7 @@ from llminfra.render.tls import TLS_DIR
 from llminfra.render.tunnel_unit import TUNNEL_DIR, TUNNEL_USER
 
 from .gateway import ENGINE_NAME
+from .metrics import retire_exporters, retire_prometheus
 from .preflight import preflight
 from .tunnels import tunnel_public_key
 
@@ -50,7 +51,7 @@ def _purge(paths: list[str]) -> None:
 @deploy("Teardown gateway")
 def gateway_teardown(stack: Stack, gateway: str, purge: bool = False) -> None:
     """
-    Tunnels, the engine's containers and secret files, the Nginx site.
+    Tunnels, the engine's containers and secret files, Prometheus (stopped), the Nginx site.
 
     + stack: the loaded stack
     + gateway: key of ``stack.gateways``
@@ -74,6 +75,7 @@ def gateway_teardown(stack: Stack, gateway: str, purge: bool = False) -> None:
                                   maxdepth=1):  # fmt: skip
             files.file(name=f"Remove {ENGINE_NAME[engine]} {posixpath.basename(path)}",
                        path=path, present=False)  # fmt: skip
+    retire_prometheus()
     _site_absent(GATEWAY_SITE)
     if purge:
         _purge([*data_dirs, TLS_DIR])
@@ -82,7 +84,8 @@ def gateway_teardown(stack: Stack, gateway: str, purge: bool = False) -> None:
 @deploy("Teardown GPU host")
 def gpu_teardown(stack: Stack, host_name: str, purge: bool = False) -> None:
     """
-    Every model-service project the kit made (GPUs freed), the tunnel login.
+    Every model-service project the kit made (GPUs freed), the tunnel login, the metrics
+    exporters (stopped).
 
     + stack: the loaded stack
     + host_name: key of ``stack.gpu_hosts``
@@ -100,6 +103,7 @@ def gpu_teardown(stack: Stack, host_name: str, purge: bool = False) -> None:
     for user in dict.fromkeys(gw.tunnel_user for gw in stack.gateways.values()
                               if gw.owns_tunnel_user):
         accounts.absent(name=f"Tunnel login user {user}", user=user)
+    retire_exporters()
     if purge:
         _purge([gpu.data_dir])
 
