@@ -63,6 +63,8 @@ def digest(output: str) -> tuple[State, str]:
     parts = []
     if "tokens_per_s" in v:
         parts.append(f"{float(v['tokens_per_s']):.1f} tokens/s")
+    elif "tokens_per_s=none" in output:  # rate() needs two samples in its window
+        parts.append("tokens/s not known yet")
     if "waiting" in v:
         parts.append(f"{float(v['waiting']):g} waiting")
     if "running" in v:

@@ -109,8 +109,8 @@ def test_litellm_engine_is_scraped_on_loopback(data):
     for token in data["tokens"]:
         token["quota"] = "unlimited"
     stack = make_stack(data)
-    assert [(t.job, t.address) for t in scrape_targets(stack, "gw-1")][-1] == (
-        "gw-1/litellm", "127.0.0.1:4000")
+    assert [(t.job, t.address, t.path) for t in scrape_targets(stack, "gw-1")][-1] == (
+        "gw-1/litellm", "127.0.0.1:4000", "/metrics/")
 
 
 def test_gpu_collector_units(stack):

@@ -96,8 +96,9 @@ def scrape_targets(stack: Stack, gateway: str) -> list[Target]:
     gw = stack.gateways[gateway]
     if m.model_servers and gw.engine == "litellm":
         engine = gw.engine_settings
+        # /metrics answers 307 to /metrics/ (LiteLLM 1.108): ask the final path
         out.append(Target(f"{gateway}/litellm", f"{reach(engine.api_bind)}:{engine.api_port}",
-                          "/metrics", gateway, "litellm", "litellm"))
+                          "/metrics/", gateway, "litellm", "litellm"))
     return out
 
 
