@@ -103,6 +103,9 @@ def lab_stack(state: LabState) -> dict:
                 },
                 "oneapi": _gateway_software(state),
                 "nginx": {"server_name": "gw-1.lab", "tls": {"mode": "self_signed"}},
+                # Prometheus on gw-1's loopback; exporters on both GPU hosts. No GPU here: the
+                # nvidia-smi collector still runs and reports llminfra_gpu_nvidia_smi_up 0.
+                "metrics": {"gpu_exporter": True},
             },
         },
         "relays": {

@@ -182,6 +182,12 @@ def test_lab_inventory_validates_against_the_stack_model(tmp_path):
     assert f"{gw.image}:{gw.version}" == "justsong/one-api:lab"
     assert stack.relays["relay-1"].access.allow_cidrs == ["10.213.37.10/32"]
     assert os.fspath(secrets_file) not in (tmp_path / "lab.yml").as_posix()
+    # metrics on: vLLM through gpu-2's tunnels, both node exporters, the GPU collector
+    from llminfra.render.metrics import scrape_targets
+
+    assert [(t.job, t.address) for t in scrape_targets(stack, "gw-1")] == [
+        ("gpu-1/node", "10.213.37.11:9100"), ("gpu-2/smol", "172.30.0.1:20832"),
+        ("gpu-2/embed", "172.30.0.1:20436"), ("gpu-2/node", "127.0.0.1:20729")]
 
 
 def test_lab_inventory_with_litellm_is_the_same_file_with_one_key_switched(tmp_path):
