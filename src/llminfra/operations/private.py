@@ -8,9 +8,9 @@ from typing import IO
 
 from pyinfra import host
 from pyinfra.api import FileUploadCommand, operation
-from pyinfra.facts.files import File, Sha256File
 
 from llminfra.commands.files import chmod_private, chown, private_file_create
+from llminfra.facts.host import observe
 
 
 @operation()
@@ -40,11 +40,8 @@ def file(path: str, src: IO[str], user: str | None = None, group: str | None = N
     src.seek(0)
     content = src.read()
     src.seek(0)
-    info = host.get_fact(File, path=path)
-    same = (
-        info
-        and host.get_fact(Sha256File, path=path) == hashlib.sha256(content.encode()).hexdigest()
-    )
+    info = observe(paths=[path])["paths"][path]
+    same = info["type"] == "file" and info["sha256"] == hashlib.sha256(content.encode()).hexdigest()
     commands: list = []
     if not same:
         upload = StringIO(content)

@@ -1,0 +1,121 @@
+"""A host's packages, paths, units and users in one command, shared by the ops that read them.
+
+pyinfra 3 sends every ``host.get_fact`` call to the host (it keeps no fact cache), so a deploy
+of thirty small ops sends thirty-odd commands that each ask one question. Here the kit's ops
+ask :func:`observe` instead: the first call on a host sends one :class:`HostState` command for
+everything the deploy announced with :func:`prefetch` (plus what the op asks), later calls
+read that answer. The answer is dropped as soon as any op has executed a command on the host,
+so an op never decides on state that an earlier op changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyinfra import host
+from pyinfra.api import FactBase
+from typing_extensions import override
+
+from llminfra.commands.host import host_state
+
+KINDS = ("packages", "paths", "units", "users")
+
+
+class HostState(FactBase[dict[str, dict[str, Any]]]):
+    """
+    Installed packages, path metadata (with sha256 of files), systemd units and users.
+
+    .. code:: python
+
+        {
+            "packages": {"nginx": "1.26.3-3"},
+            "paths": {"/etc/nginx/conf.d/x.conf": {"type": "file", "mode": 644,
+                      "user": "root", "group": "root", "sha256": "ab12..."}},
+            "units": {"nginx": {"active": "active", "enabled": "enabled"}},
+            "users": {"llminfra-tunnel": {"uid": 998, "gid": 998, "home": "/home/x",
+                      "shell": "/usr/sbin/nologin"}},
+        }
+
+    A path asked about is always in ``paths`` (``type: absent`` if missing); packages and
+    users that are not there are missing from their mapping.
+    """
+
+    @override
+    def default(self):
+        return {kind: {} for kind in KINDS}
+
+    @override
+    def command(self, packages=(), paths=(), units=(), users=()):
+        return host_state(packages, paths, units, users)
+
+    @override
+    def process(self, output):
+        state = self.default()
+        for line in output:
+            tag, _, rest = line.partition(" ")
+            if tag == "pkg":
+                parts = rest.split(" ")
+                if len(parts) >= 4 and parts[2] == "installed":
+                    state["packages"][parts[3]] = " ".join(parts[4:])
+            elif tag == "path":
+                kind, mode, user, group, sha, path = rest.split(" ", 5)
+                state["paths"][path] = {
+                    "type": kind, "mode": None if mode == "-" else int(mode),
+                    "user": None if user == "-" else user, "group": None if group == "-" else group,
+                    "sha256": None if sha == "-" else sha,
+                }  # fmt: skip
+            elif tag == "unit":
+                active, enabled, unit = rest.split(" ", 2)
+                state["units"][unit] = {"active": active, "enabled": enabled}
+            elif tag == "user":
+                fields = rest.split(":")
+                if len(fields) >= 7:
+                    state["users"][fields[0]] = {"uid": int(fields[2]), "gid": int(fields[3]),
+                                                 "home": fields[5], "shell": fields[6]}
+        return state
+
+
+def _asked(items: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    return {kind: tuple(sorted(set(items.get(kind) or ()))) for kind in KINDS}
+
+
+def _store(name: str, default):
+    """Per-host scratch data kept on the pyinfra Host object for this run."""
+    if not hasattr(host, name):
+        setattr(host, name, default)
+    return getattr(host, name)
+
+
+def prefetch(**items) -> None:
+    """Announce (at prepare time, from deploy code) what this host's ops will ask
+    :func:`observe`, so one command answers them all: ``packages=``, ``paths=``, ``units=``,
+    ``users=`` (lists of names). Only a hint: an op asking for more still gets its answer."""
+    wanted = _store("llminfra_prefetch", {kind: set() for kind in KINDS})
+    for kind, values in items.items():
+        wanted[kind].update(values)
+
+
+def _executed_ops() -> int:
+    """How many ops have executed commands on this host so far (0 outside a real run)."""
+    try:
+        ops = host.state.ops[host._get_module()]
+    except (AttributeError, KeyError, TypeError):
+        return 0
+    return sum(1 for data in ops.values() if data.operation_meta.executed)
+
+
+def observe(**items) -> dict[str, dict[str, Any]]:
+    """The host's state for ``items`` (``paths=[...]`` etc.): from the answer already on
+    hand if it covers them and nothing has executed since, else from one new HostState
+    command asking for ``items`` and everything prefetched."""
+    asked = _asked(items)
+    generation = _executed_ops()
+    seen = _store("llminfra_observed", [])
+    for done_at, covered, state in seen:
+        if done_at == generation and all(set(asked[k]) <= set(covered[k]) for k in KINDS):
+            return state
+    wanted = _store("llminfra_prefetch", {kind: set() for kind in KINDS})
+    query = _asked({kind: set(asked[kind]) | wanted[kind] for kind in KINDS})
+    state = host.get_fact(HostState, **query)
+    seen[:] = [entry for entry in seen if entry[0] == generation] + [(generation, query, state)]
+    return state
