@@ -27,3 +27,11 @@ def nvidia_toolkit_apt_source(
 def apt_proxy_conf(proxy: str) -> str:
     """apt.conf line sending apt's HTTP downloads through ``proxy``."""
     return f'Acquire::http::Proxy "{proxy}";\n'
+
+
+def apt_install(packages: list[str], update: bool = True) -> str:
+    """Install ``packages`` without prompts, keeping changed config files; refresh the lists
+    first when ``update`` (a missing package may be newer than the cached lists)."""
+    install = ("DEBIAN_FRONTEND=noninteractive apt-get -y -o Dpkg::Options::=--force-confdef "
+               "-o Dpkg::Options::=--force-confold install " + " ".join(packages))
+    return f"apt-get update -q && {install}" if update else install

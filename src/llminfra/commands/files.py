@@ -24,3 +24,16 @@ def chown(user: str | None, group: str | None, *paths: str) -> StringCommand:
     """``chown user:group paths...``; an empty side leaves that part unchanged."""
     owner = StringCommand(QuoteString(user or ""), ":", QuoteString(group or ""), _separator="")
     return StringCommand("chown", owner, *(QuoteString(p) for p in paths))
+
+
+def chmod(mode: str, path: str) -> StringCommand:
+    return StringCommand("chmod", mode, QuoteString(path))
+
+
+def make_directory(path: str, mode: str | None = None) -> StringCommand:
+    """``mkdir -p`` (with ``-m mode`` for a new leaf directory)."""
+    return StringCommand("mkdir -p", *(["-m", mode] if mode else []), QuoteString(path))
+
+
+def remove(path: str) -> StringCommand:
+    return StringCommand("rm -f", QuoteString(path))

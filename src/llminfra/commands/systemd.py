@@ -34,3 +34,10 @@ def unit_remove(unit: str) -> StringCommand:
 
 def daemon_reload() -> StringCommand:
     return StringCommand("systemctl daemon-reload")
+
+
+def unit_start(unit: str, enable: bool = True, start: bool = True) -> StringCommand:
+    """``systemctl enable --now`` (or just the half that is needed)."""
+    if enable:
+        return StringCommand("systemctl enable", *(["--now"] if start else []), QuoteString(unit))
+    return StringCommand("systemctl start", QuoteString(unit))

@@ -10,6 +10,8 @@ from pyinfra.operations import files
 
 from llminfra.commands.tls import ACME_WEBROOT
 from llminfra.model import TlsSettings
+from llminfra.facts.host import prefetch
+from llminfra.operations import paths as kit_paths
 from llminfra.operations import private
 from llminfra.operations.tls import acme_certificate, self_signed
 from llminfra.render import CertPaths
@@ -42,10 +44,11 @@ def site_certificates(tls: TlsSettings, certs: dict[str, CertPaths], ips: list[s
             if paths in seen:
                 continue
             seen.add(paths)
-            changes.append(files.put(
+            prefetch(paths=[paths.cert, paths.key])
+            changes.append(kit_paths.file(
                 name=f"TLS certificate {paths.cert}",
                 src=StringIO(Path(tls.cert_file or "").expanduser().read_text()),
-                dest=paths.cert, mode="644",
+                path=paths.cert, mode="644",
             ))  # fmt: skip
             changes.append(private.file(
                 name=f"TLS key {paths.key}",

@@ -7,11 +7,11 @@ import posixpath
 from io import StringIO
 
 from pyinfra.api import deploy
-from pyinfra.operations import files
 
 from llminfra.commands.net import reach
 from llminfra.model import Stack
-from llminfra.operations import compose, private
+from llminfra.facts.host import prefetch
+from llminfra.operations import compose, paths, private
 from llminfra.operations.http import answers
 from llminfra.render import (
     cert_paths,
@@ -50,13 +50,14 @@ def oneapi(stack: Stack, gateway: str) -> None:
     + gateway: key of ``stack.gateways``
     """
     oa = stack.gateways[gateway].oneapi_settings
-    for secret in render_oneapi_secrets(stack, gateway):
+    secrets, trust = render_oneapi_secrets(stack, gateway), trust_bundle(stack, gateway)
+    prefetch(paths=[f.path_on_host for f in [*secrets, *([trust] if trust else [])]])
+    for secret in secrets:
         private.file(name=f"OneAPI {posixpath.basename(secret.path_on_host)}",
                      path=secret.path_on_host, src=StringIO(secret.content))  # fmt: skip
-    trust = trust_bundle(stack, gateway)
     if trust:
-        files.put(name="OneAPI extra CA certificates", src=StringIO(trust.content),
-                  dest=trust.path_on_host, mode="644", create_remote_dir=True)  # fmt: skip
+        paths.file(name="OneAPI extra CA certificates", src=StringIO(trust.content),
+                   path=trust.path_on_host, mode="644")  # fmt: skip
     compose.project(name="OneAPI Compose project", project_dir=oa.data_dir,
                   compose=render_oneapi_compose(stack, gateway).content)  # fmt: skip
     answers(name="OneAPI answers /api/status", url=oneapi_status_url(stack, gateway),

@@ -5,11 +5,11 @@ from __future__ import annotations
 from io import StringIO
 
 from pyinfra.api import deploy
-from pyinfra.operations import files
 
 from llminfra.commands.net import reach
 from llminfra.model import Stack
-from llminfra.operations import compose, private
+from llminfra.facts.host import prefetch
+from llminfra.operations import compose, paths, private
 from llminfra.operations.http import answers
 from llminfra.render import render_litellm_compose, render_litellm_secrets, trust_bundle
 from llminfra.render.compose_litellm import READY_PATH, config_files, settings
@@ -35,15 +35,16 @@ def litellm(stack: Stack, gateway: str) -> None:
     """
     ll = settings(stack, gateway)
     secret = render_litellm_secrets(stack, gateway)
+    configs, trust = config_files(stack, gateway), trust_bundle(stack, gateway)
+    prefetch(paths=[f.path_on_host for f in [secret, *configs, *([trust] if trust else [])]])
     private.file(name="LiteLLM secrets.env", path=secret.path_on_host,
                  src=StringIO(secret.content))  # fmt: skip
-    for f in config_files(stack, gateway):
-        files.put(name=f"LiteLLM {f.path_on_host.rsplit('/', 1)[1]}", src=StringIO(f.content),
-                  dest=f.path_on_host, mode="644", create_remote_dir=True)  # fmt: skip
-    trust = trust_bundle(stack, gateway)
+    for f in configs:
+        paths.file(name=f"LiteLLM {f.path_on_host.rsplit('/', 1)[1]}", src=StringIO(f.content),
+                   path=f.path_on_host, mode="644")  # fmt: skip
     if trust:
-        files.put(name="LiteLLM extra CA certificates", src=StringIO(trust.content),
-                  dest=trust.path_on_host, mode="644", create_remote_dir=True)  # fmt: skip
+        paths.file(name="LiteLLM extra CA certificates", src=StringIO(trust.content),
+                   path=trust.path_on_host, mode="644")  # fmt: skip
     compose.project(name="LiteLLM Compose project", project_dir=ll.data_dir,
                   compose=render_litellm_compose(stack, gateway).content)  # fmt: skip
     answers(name="LiteLLM answers /health/readiness", url=litellm_ready_url(stack, gateway),

@@ -5,11 +5,13 @@ from __future__ import annotations
 from io import StringIO
 
 from pyinfra.api import deploy
-from pyinfra.operations import files, server, systemd
+from pyinfra.operations import server, systemd
 from pyinfra.operations.util import any_changed
 
 from llminfra.model import TlsSettings
-from llminfra.operations import private
+from llminfra.facts.host import prefetch
+from llminfra.operations import paths, private
+from llminfra.operations import systemd as kit_systemd
 from llminfra.render import CertPaths, RenderedFile
 
 from ._apt import install
@@ -33,19 +35,19 @@ def nginx_site(site: RenderedFile, tls: TlsSettings, certs: dict[str, CertPaths]
     ``nginx -t`` runs before any reload; a bad config fails the host and leaves the running
     Nginx on its previous config.
     """
+    prefetch(paths=[DEFAULT_SITE, site.path_on_host], units=["nginx"])
     install("Install Nginx", ["nginx", "openssl", *packages])
-    default = files.link(name="Remove Debian's default site", path=DEFAULT_SITE, present=False)
+    default = paths.absent(name="Remove Debian's default site", path=DEFAULT_SITE)
     certificates = site_certificates(tls, certs, ips)
     if site.secret:
         config = private.file(name=f"Site {site.path_on_host}", path=site.path_on_host,
                               src=StringIO(site.content))  # fmt: skip
     else:
-        config = files.put(name=f"Site {site.path_on_host}", src=StringIO(site.content),
-                           dest=site.path_on_host, mode="644")  # fmt: skip
+        config = paths.file(name=f"Site {site.path_on_host}", src=StringIO(site.content),
+                            path=site.path_on_host, mode="644")  # fmt: skip
     changed = any_changed(default, config, *certificates)
     server.shell(name="nginx -t", commands=["nginx -t -q"], _if=changed)
-    systemd.service(name="Nginx running and enabled", service="nginx", running=True,
-                    enabled=True)  # fmt: skip
+    kit_systemd.running(name="Nginx running and enabled", unit="nginx")
     systemd.service(name="Reload Nginx (config changed)", service="nginx", reloaded=True,
                     _if=changed)  # fmt: skip
     acme_issue(tls, list(certs))

@@ -17,14 +17,15 @@ from pathlib import Path
 from pyinfra import host
 from pyinfra.api import DeployError, deploy
 from pyinfra.facts.files import FindFiles
-from pyinfra.operations import files, server, systemd
+from pyinfra.operations import files, systemd
 from pyinfra.operations.util import any_changed
 
 from llminfra.commands.net import reach
 from llminfra.commands.ssh import tunnel_key_options
 from llminfra.model import Stack
 from llminfra.model.stack import TUNNEL_UNIT_PREFIX
-from llminfra.operations import private, ssh
+from llminfra.facts.host import prefetch
+from llminfra.operations import accounts, paths, private, ssh
 from llminfra.operations import systemd as kit_systemd
 from llminfra.operations.http import answers
 from llminfra.operations.sync import barrier
@@ -94,9 +95,10 @@ def tunnel_endpoint(stack: Stack, host_name: str) -> None:
         return
     gw = stack.gateways[gateway]
     user = gw.tunnel_user
+    prefetch(users=[user], paths=[f"/home/{user}/.ssh", f"/home/{user}/.ssh/authorized_keys"])
     if gw.owns_tunnel_user:
-        server.user(name="Tunnel login user", user=user, home=f"/home/{user}", shell=NOLOGIN,
-                    create_home=True, system=True)  # fmt: skip
+        accounts.system_user(name="Tunnel login user", user=user, home=f"/home/{user}",
+                             shell=NOLOGIN)  # fmt: skip
     ssh.authorized_key(
         name=f"Authorize {gateway}'s tunnel key",
         user=user,
@@ -156,24 +158,28 @@ def tunnels(stack: Stack, gateway: str) -> None:
     wanted = stack.tunnels(gateway)
     if not wanted:
         return
+    units = {t.unit: render_tunnel_unit(stack, t) for t in wanted}
+    pinned = {g: render_known_hosts(stack, g) for g in dict.fromkeys(t.gpu_host for t in wanted)}
+    prefetch(users=[TUNNEL_USER], units=[f"{t.unit}.service" for t in wanted],
+             paths=[TUNNEL_DIR, TUNNEL_KEY, f"{TUNNEL_KEY}.pub",
+                    *(f.path_on_host for f in [*units.values(), *pinned.values()])])
     install("Install autossh", ["autossh", "openssh-client"])
-    server.user(name="autossh user", user=TUNNEL_USER, shell=NOLOGIN, system=True)
-    files.directory(name="Tunnel directory", path=TUNNEL_DIR, user=TUNNEL_USER,
+    accounts.system_user(name="autossh user", user=TUNNEL_USER, shell=NOLOGIN)
+    paths.directory(name="Tunnel directory", path=TUNNEL_DIR, user=TUNNEL_USER,
                     group=TUNNEL_USER, mode="700")  # fmt: skip
     private_key, public_key = tunnel_keypair(stack, gateway)
     key = private.file(name="Tunnel private key", path=TUNNEL_KEY, src=StringIO(private_key),
                        user=TUNNEL_USER, group=TUNNEL_USER)  # fmt: skip
-    files.put(name="Tunnel public key", src=StringIO(public_key + "\n"),
-              dest=f"{TUNNEL_KEY}.pub", mode="644")  # fmt: skip
-    pins = {}
-    for gpu_host in dict.fromkeys(t.gpu_host for t in wanted):
-        known = render_known_hosts(stack, gpu_host)
-        pins[gpu_host] = files.put(name=f"Pin {gpu_host} host key", src=StringIO(known.content),
-                                   dest=known.path_on_host, mode="644")  # fmt: skip
-    units = {t.unit: render_tunnel_unit(stack, t) for t in wanted}
+    paths.file(name="Tunnel public key", src=StringIO(public_key + "\n"),
+               path=f"{TUNNEL_KEY}.pub", mode="644")  # fmt: skip
+    pins = {
+        gpu_host: paths.file(name=f"Pin {gpu_host} host key", src=StringIO(known.content),
+                             path=known.path_on_host, mode="644")  # fmt: skip
+        for gpu_host, known in pinned.items()
+    }
     written = {
-        name: files.put(
-            name=f"{name}.service", src=StringIO(unit.content), dest=unit.path_on_host, mode="644"
+        name: paths.file(
+            name=f"{name}.service", src=StringIO(unit.content), path=unit.path_on_host, mode="644"
         )
         for name, unit in units.items()
     }
@@ -188,8 +194,7 @@ def tunnels(stack: Stack, gateway: str) -> None:
             restarted=True,
             _if=any_changed(written[tunnel.unit], key, pins[tunnel.gpu_host]),
         )
-        systemd.service(name=f"{tunnel.unit} running", service=f"{tunnel.unit}.service",
-                        running=True, enabled=True)  # fmt: skip
+        kit_systemd.running(name=f"{tunnel.unit} running", unit=f"{tunnel.unit}.service")
     gw = stack.gateways[gateway]
     for tunnel in wanted:
         # Seen from the engine's own container: that is where the channels connect from.

@@ -104,6 +104,17 @@ def _executed_ops() -> int:
     return sum(1 for data in ops.values() if data.operation_meta.executed)
 
 
+def _complete(state: dict, query: dict) -> dict:
+    """Every path and unit asked about has an entry, even if the host's answer lacked it."""
+    state = {kind: dict(state.get(kind) or {}) for kind in KINDS}
+    for path in query["paths"]:
+        state["paths"].setdefault(path, {"type": "absent", "mode": None, "user": None,
+                                         "group": None, "sha256": None})
+    for unit in query["units"]:
+        state["units"].setdefault(unit, {"active": "unknown", "enabled": "unknown"})
+    return state
+
+
 def observe(**items) -> dict[str, dict[str, Any]]:
     """The host's state for ``items`` (``paths=[...]`` etc.): from the answer already on
     hand if it covers them and nothing has executed since, else from one new HostState
@@ -116,6 +127,6 @@ def observe(**items) -> dict[str, dict[str, Any]]:
             return state
     wanted = _store("llminfra_prefetch", {kind: set() for kind in KINDS})
     query = _asked({kind: set(asked[kind]) | wanted[kind] for kind in KINDS})
-    state = host.get_fact(HostState, **query)
+    state = _complete(host.get_fact(HostState, **query), query)
     seen[:] = [entry for entry in seen if entry[0] == generation] + [(generation, query, state)]
     return state

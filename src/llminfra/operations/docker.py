@@ -6,12 +6,13 @@ from io import StringIO
 
 from pyinfra import host
 from pyinfra.api import operation
-from pyinfra.operations import files
 
 from llminfra.commands.docker import DAEMON_JSON, image_pull
 from llminfra.facts.docker import DockerImage
 
 from .progress import Watched
+
+from .paths import file as put_file
 
 
 @operation()
@@ -43,7 +44,7 @@ def daemon_config(content: str, path: str = DAEMON_JSON):
             _if=daemon.did_change,
         )
     """
-    commands = list(files.put._inner(src=StringIO(content), dest=path, mode="644"))
+    commands = list(put_file._inner(path=path, src=StringIO(content), mode="644"))
     if commands:
         yield from commands
     else:

@@ -9,12 +9,13 @@ from io import StringIO
 from pyinfra import host
 from pyinfra.api import OperationValueError, operation
 from pyinfra.facts.files import FileContents
-from pyinfra.operations import files
 
 from llminfra.commands.files import chown
 from llminfra.commands.net import known_hosts_name
 from llminfra.commands.ssh import ssh_keygen, ssh_public_key_from_private
 from llminfra.facts.ssh import SshKeypair
+
+from . import paths
 
 # A key is "type base64 [comment]"; in authorized_keys it may follow an options field.
 _KEY = re.compile(r"(?:^|\s)((?:ssh|ecdsa|sk)-[\w@.-]+)\s+([A-Za-z0-9+/]+={0,2})(?:\s+(.*))?$")
@@ -55,10 +56,8 @@ def _put_lines(lines: list[str], path: str, mode: str, user: str | None, group: 
     dir_mode = "700" if mode == "600" else None
     content = StringIO("".join(f"{line}\n" for line in lines))
     return [
-        *files.directory._inner(path=directory, user=user, group=group, mode=dir_mode),
-        *files.put._inner(
-            src=content, dest=path, user=user, group=group, mode=mode, create_remote_dir=False
-        ),
+        *paths.directory._inner(path=directory, user=user, group=group, mode=dir_mode),
+        *paths.file._inner(path=path, src=content, user=user, group=group, mode=mode),
     ]
 
 

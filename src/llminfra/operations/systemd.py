@@ -1,11 +1,12 @@
-"""systemd units the kit wrote and no longer wants."""
+"""systemd units: running and enabled, or (the kit's own) gone once no longer wanted."""
 
 from __future__ import annotations
 
 from pyinfra import host
 from pyinfra.api import operation
 
-from llminfra.commands.systemd import daemon_reload, unit_remove
+from llminfra.commands.systemd import daemon_reload, unit_remove, unit_start
+from llminfra.facts.host import observe
 from llminfra.facts.systemd import KitUnits
 
 
@@ -37,3 +38,28 @@ def units_absent(prefix: str, keep: list[str]):
     for unit in stale:
         yield unit_remove(unit)
     yield daemon_reload()
+
+
+# is-enabled answers under which a unit starts at boot without `systemctl enable`
+BOOTS = ("enabled", "static", "generated", "alias")
+
+
+@operation()
+def running(unit: str):
+    """
+    Keep ``unit`` running and enabled at boot.
+
+    + unit: the unit, e.g. ``nginx`` or ``llminfra-tunnel-gpu-2-ollama.service``
+
+    **Examples:**
+
+    .. code:: python
+
+        systemd.running(name="Nginx running and enabled", unit="nginx")
+    """
+    seen = observe(units=[unit])["units"][unit]
+    enable, start = seen["enabled"] not in BOOTS, seen["active"] != "active"
+    if not (enable or start):
+        host.noop(f"{unit} is running and enabled")
+        return
+    yield unit_start(unit, enable=enable, start=start)
