@@ -30,10 +30,19 @@ def chmod(mode: str, path: str) -> StringCommand:
     return StringCommand("chmod", mode, QuoteString(path))
 
 
-def make_directory(path: str, mode: str | None = None) -> StringCommand:
-    """``mkdir -p`` (with ``-m mode`` for a new leaf directory)."""
-    return StringCommand("mkdir -p", *(["-m", mode] if mode else []), QuoteString(path))
+def make_directory(path: str) -> StringCommand:
+    return StringCommand("mkdir -p", QuoteString(path))
 
 
 def remove(path: str) -> StringCommand:
     return StringCommand("rm -f", QuoteString(path))
+
+
+def set_owner(user: str | None, group: str | None, path: str) -> StringCommand:
+    """``chown user:group``, ``chown user`` or ``chgrp group``: only what is given changes."""
+    if user and group:
+        return StringCommand("chown", StringCommand(QuoteString(user), ":", QuoteString(group),
+                                                    _separator=""), QuoteString(path))
+    if user:
+        return StringCommand("chown", QuoteString(user), QuoteString(path))
+    return StringCommand("chgrp", QuoteString(group or ""), QuoteString(path))

@@ -10,6 +10,7 @@ so an op never decides on state that an earlier op changed.
 
 from __future__ import annotations
 
+import posixpath
 from typing import Any
 
 from pyinfra import host
@@ -93,6 +94,8 @@ def prefetch(**items) -> None:
     wanted = _store("llminfra_prefetch", {kind: set() for kind in KINDS})
     for kind, values in items.items():
         wanted[kind].update(values)
+    # an op writing a file also looks at its directory
+    wanted["paths"].update(posixpath.dirname(p) or "/" for p in items.get("paths") or ())
 
 
 def _executed_ops() -> int:

@@ -13,17 +13,17 @@ from typing import IO
 from pyinfra import host
 from pyinfra.api import FileUploadCommand, operation
 
-from llminfra.commands.files import chmod, chown, make_directory, remove
+from llminfra.commands.files import chmod, make_directory, remove, set_owner
 from llminfra.facts.host import observe
 
 
 def _owner_mode(info: dict, path: str, mode: str | None, user: str | None,
                 group: str | None, fresh: bool) -> list:
     commands: list = []
+    if (user and (fresh or info["user"] != user)) or (group and (fresh or info["group"] != group)):
+        commands.append(set_owner(user, group, path))
     if mode and (fresh or info["mode"] != int(mode)):
         commands.append(chmod(mode, path))
-    if (user and (fresh or info["user"] != user)) or (group and (fresh or info["group"] != group)):
-        commands.append(chown(user, group, path))
     return commands
 
 
@@ -51,12 +51,14 @@ def file(path: str, src: IO[str], mode: str = "644", user: str | None = None,
     src.seek(0)
     content = src.read()
     src.seek(0)
-    info = observe(paths=[path])["paths"][path]
+    parent = posixpath.dirname(path) or "/"
+    seen = observe(paths=[path, parent])["paths"]
+    info = seen[path]
     same = info["type"] == "file" and info["sha256"] == hashlib.sha256(content.encode()).hexdigest()
     commands: list = []
     if not same:
-        if info["type"] == "absent":
-            commands.append(make_directory(posixpath.dirname(path) or "/"))
+        if seen[parent]["type"] != "dir":
+            commands.append(make_directory(parent))
         commands.append(FileUploadCommand(src, path,
                                           remote_temp_filename=host.get_temp_filename(path)))
     commands += _owner_mode(info, path, mode, user, group, fresh=not same)
@@ -86,7 +88,7 @@ def directory(path: str, mode: str | None = None, user: str | None = None,
     commands: list = []
     fresh = info["type"] != "dir"
     if fresh:
-        commands.append(make_directory(path, mode))
+        commands.append(make_directory(path))
     commands += _owner_mode(info, path, mode, user, group, fresh)
     if not commands:
         host.noop(f"directory {path} is up to date")

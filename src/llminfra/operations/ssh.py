@@ -13,6 +13,7 @@ from pyinfra.facts.files import FileContents
 from llminfra.commands.files import chown
 from llminfra.commands.net import known_hosts_name
 from llminfra.commands.ssh import ssh_keygen, ssh_public_key_from_private
+from llminfra.facts.host import prefetch
 from llminfra.facts.ssh import SshKeypair
 
 from . import paths
@@ -55,6 +56,7 @@ def _put_lines(lines: list[str], path: str, mode: str, user: str | None, group: 
     directory = posixpath.dirname(path)
     dir_mode = "700" if mode == "600" else None
     content = StringIO("".join(f"{line}\n" for line in lines))
+    prefetch(paths=[path])  # one HostState answer for the file and its directory
     return [
         *paths.directory._inner(path=directory, user=user, group=group, mode=dir_mode),
         *paths.file._inner(path=path, src=content, user=user, group=group, mode=mode),
