@@ -29,3 +29,12 @@ def test_apt_proxy_conf():
     assert c.apt_proxy_conf("http://10.0.0.2:3142") == (
         'Acquire::http::Proxy "http://10.0.0.2:3142";\n'
     )
+
+
+def test_apt_install_refreshes_first_and_keeps_config():
+    assert c.apt_install(["nginx", "openssl"]) == (
+        "apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get -y"
+        " -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold"
+        " install nginx openssl"
+    )
+    assert c.apt_install(["x"], update=False).startswith("DEBIAN_FRONTEND=")

@@ -32,3 +32,12 @@ def test_nvidia_smi_query():
         "nvidia-smi --query-gpu=index,uuid,name,memory.total,memory.used,driver_version,"
         "compute_cap --format=csv,noheader,nounits"
     )
+
+
+def test_set_owner_changes_only_what_is_given():
+    assert raw(files.set_owner("a", "b c", "/k")) == "chown a:'b c' /k"
+    assert raw(files.set_owner("a", None, "/k")) == "chown a /k"
+    assert raw(files.set_owner(None, "g", "/k")) == "chgrp g /k"
+    assert raw(files.chmod("644", "/a b")) == "chmod 644 '/a b'"
+    assert raw(files.make_directory("/x")) == "mkdir -p /x"
+    assert raw(files.remove("/x")) == "rm -f /x"
