@@ -23,16 +23,20 @@ def spread(samples: list[float]) -> dict[str, float]:
 
 @dataclass
 class Goal:
-    on: str  # "ratio" or "value": which number the goal bounds
+    on: str  # which number the goal bounds: "ratio", "value", or "added" (value - floor)
     max: float
+    at: str = "max"  # over the repeats: the worst ("max") or the "median"
 
     def met(self, figure: Figure) -> bool:
-        worst = max(figure.ratios) if self.on == "ratio" else max(figure.values)
-        return worst <= self.max
+        numbers = {"ratio": figure.ratios, "value": figure.values,
+                   "added": [v - f for v, f in zip(figure.values, figure.floors, strict=True)]}
+        pick = statistics.median if self.at == "median" else max
+        return pick(numbers[self.on]) <= self.max
 
     def text(self) -> str:
         unit = "x" if self.on == "ratio" else ""
-        return f"{'ratio' if self.on == 'ratio' else 'value'} <= {self.max:g}{unit}"
+        where = " (median)" if self.at == "median" else ""
+        return f"{self.on} <= {self.max:g}{unit}{where}"
 
 
 @dataclass

@@ -20,7 +20,7 @@ if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
 from benchmarks import report  # noqa: E402
 from benchmarks.machine import describe  # noqa: E402
 
-SUITES = ("reconcile", "redeploy")  # fanout, dataplane: landing next
+SUITES = ("reconcile", "redeploy", "dataplane")  # fanout: landing next
 QUICK_SKIPS = ("fanout",)  # six GPU hosts on two cores: run it deliberately
 
 

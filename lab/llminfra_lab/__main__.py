@@ -1,5 +1,5 @@
 """python -m llminfra_lab up|down [--engine oneapi|litellm] [--flavor oneapi|new-api]
-[--deploy] [--remove-images] [--repo DIR]."""
+[--gpu-hosts N] [--deploy] [--remove-images] [--repo DIR]."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from llminfra_lab import LabError, down, up
 
 
 def run(action: str, repo: Path, deploy: bool = False, remove_images: bool = False,
-        engine: str = "oneapi", flavor: str | None = None) -> int:
+        engine: str = "oneapi", flavor: str | None = None, gpu_hosts: int | None = None) -> int:
     """What `llminfra lab ACTION` does; shared by that command and `python -m llminfra_lab`."""
     try:
         if action == "up":
-            state = up(repo, engine=engine, flavor=flavor)
+            state = up(repo, engine=engine, flavor=flavor, gpu_hosts=gpu_hosts)
             for host in state.hosts.values():
                 via = " (tunnel-only in the inventory)" if host.tunnel_only else ""
                 print(f"{host.name:8} {host.role:8} {host.address}{via}")
@@ -46,9 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--flavor", choices=["oneapi", "new-api"], default=None,
                         help="up: OneAPI or New-API when the engine is oneapi (default: "
                         "$LLMINFRA_LAB_FLAVOR, the running lab's, or oneapi)")
+    parser.add_argument("--gpu-hosts", type=int, default=None, metavar="N",
+                        help="up: N GPU hosts, 2..12 (gpu-3.. are like gpu-1; default: as "
+                        "running, else 2)")
     args = parser.parse_args(argv)
     return run(args.action, args.repo, deploy=args.deploy, remove_images=args.remove_images,
-               engine=args.engine, flavor=args.flavor)
+               engine=args.engine, flavor=args.flavor, gpu_hosts=args.gpu_hosts)
 
 
 if __name__ == "__main__":

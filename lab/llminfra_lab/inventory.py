@@ -56,6 +56,19 @@ def _gateway_software(state: LabState) -> dict:
             "root_access_token": "ONEAPI_ROOT_ACCESS_TOKEN", **section}
 
 
+def _direct_ollama(state: LabState, name: str) -> dict:
+    return {
+        "ssh": _ssh(state, name),
+        "address": state.hosts[name].address,
+        "services": [{
+            "kind": "ollama", "name": "ollama", "image": "ollama/ollama:lab",
+            "port": 11434, "gpus": "cpu", "models": ["qwen2.5:0.5b"],
+            # Ollama takes no key: published on the private lab address only
+            "bind": state.hosts[name].address, "ready_timeout": 300,
+        }],
+    }
+
+
 def lab_stack(state: LabState) -> dict:
     """The stack document for the lab (plain data, dumped to lab.yml)."""
     gw = state.hosts["gw-1"]
@@ -64,16 +77,7 @@ def lab_stack(state: LabState) -> dict:
         "secrets_file": "lab.secrets.env",
         "mirrors": {"docker_install": "distro"},
         "gpu_hosts": {
-            "gpu-1": {
-                "ssh": _ssh(state, "gpu-1"),
-                "address": state.hosts["gpu-1"].address,
-                "services": [{
-                    "kind": "ollama", "name": "ollama", "image": "ollama/ollama:lab",
-                    "port": 11434, "gpus": "cpu", "models": ["qwen2.5:0.5b"],
-                    # Ollama takes no key: published on the private lab address only
-                    "bind": state.hosts["gpu-1"].address, "ready_timeout": 300,
-                }],
-            },
+            "gpu-1": _direct_ollama(state, "gpu-1"),
             "gpu-2": {
                 "ssh": _ssh(state, "gpu-2"),
                 "reach": "tunnel",
@@ -90,6 +94,9 @@ def lab_stack(state: LabState) -> dict:
                      "task": "embed", "served_names": ["all-minilm-l6-v2"], "port": 8001},
                 ],
             },
+            # `lab up --gpu-hosts N`: more hosts like gpu-1 (the fan-out benchmark)
+            **{name: _direct_ollama(state, name) for name, host in state.hosts.items()
+               if host.role == "gpu" and name not in ("gpu-1", "gpu-2")},
         },
         "gateways": {
             "gw-1": {

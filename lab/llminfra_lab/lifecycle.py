@@ -22,7 +22,7 @@ from llminfra_lab.state import (
     ENGINES,
     FLAVOR_ENV,
     FLAVORS,
-    HOSTS,
+    DEFAULT_GPU_HOSTS,
     LABEL,
     NETWORK,
     PREFIX,
@@ -32,6 +32,7 @@ from llminfra_lab.state import (
     LabHost,
     LabState,
     address,
+    lab_hosts,
     state_dir,
 )
 
@@ -87,18 +88,41 @@ def lab_flavor(sdir: Path, asked: str | None) -> str:
     return asked or running or "oneapi"
 
 
+def _gpu_hosts(sdir: Path, asked: int | None) -> int:
+    """How many GPU hosts: asked, else the running lab's count, else the default two."""
+    if asked is not None:
+        return asked
+    return LabState.load(sdir).gpu_hosts if (sdir / "lab.json").exists() else DEFAULT_GPU_HOSTS
+
+
+def _drop_extra_hosts(dc, keep: set[str]) -> None:
+    """Remove lab host containers (and their engines' volumes) not in ``keep``."""
+    for box in dc.containers.list(all=True, filters={"label": LABEL}):
+        name = box.labels.get(f"{LABEL}.host")
+        if name and name not in keep:
+            _log(f"{name}: not in this topology, removing")
+            box.remove(force=True, v=True)
+            for volume in dc.volumes.list(filters={"name": f"{PREFIX}{name}-docker"}):
+                volume.remove(force=True)
+
+
 def up(repo_root: Path | str, build: bool = True, engine: str = "oneapi",
-       flavor: str | None = None) -> LabState:
+       flavor: str | None = None, gpu_hosts: int | None = None) -> LabState:
     """Stand the lab up (idempotent: existing keys, containers and loaded images are reused).
     `engine` is the gateway engine inventory/lab.yml chooses; an `up` with the other engine
     on a running lab only rewrites the inventory (and side-loads what that engine needs).
-    `flavor` picks OneAPI or New-API for the oneapi engine (see :func:`lab_flavor`)."""
+    `flavor` picks OneAPI or New-API for the oneapi engine (see :func:`lab_flavor`);
+    `gpu_hosts` (2..12, default: as running, else 2) adds GPU hosts like gpu-1 (fan-out)."""
     if engine not in ENGINES:
         raise LabError(f"unknown engine {engine!r} (expected one of {', '.join(ENGINES)})")
     started = time.monotonic()
     dc = client()
     sdir = state_dir(Path(repo_root))
     flavor = lab_flavor(sdir, flavor)
+    try:
+        specs = lab_hosts(_gpu_hosts(sdir, gpu_hosts))
+    except ValueError as exc:
+        raise LabError(str(exc)) from None
     if not (sdir / "lab.json").exists() and dc.containers.list(all=True, filters={"label": LABEL}):
         _log("containers exist without lab state: recreating the lab")
         down(repo_root)
@@ -115,8 +139,9 @@ def up(repo_root: Path | str, build: bool = True, engine: str = "oneapi",
     if _current(dc, PREFIX + "upstream", images.SPECS["upstream"].tag) is None:
         ct.run_upstream(dc, upstream_ip, images.SPECS["upstream"].tag, str(sdir / "upstream"),
                         list(secrets.UPSTREAM_NAMES))
+    _drop_extra_hosts(dc, {spec.name for spec in specs})
     hosts, boxes = {}, {}
-    for spec in HOSTS:
+    for spec in specs:
         archive, host_key = _host_archive(spec, sdir, operator_pub)
         box = _current(dc, PREFIX + spec.name, images.SPECS["host"].tag)
         if box is None:
@@ -127,8 +152,8 @@ def up(repo_root: Path | str, build: bool = True, engine: str = "oneapi",
         boxes[spec.name] = box
         hosts[spec.name] = LabHost(spec.name, spec.role, address(spec.octet), box.name,
                                    spec.tunnel_only, host_key)
-    with ThreadPoolExecutor(len(HOSTS)) as pool:
-        loaded = dict(zip(boxes, pool.map(lambda s: _provision(dc, s, boxes[s.name], engine), HOSTS), strict=True))
+    with ThreadPoolExecutor(len(specs)) as pool:
+        loaded = dict(zip(boxes, pool.map(lambda s: _provision(dc, s, boxes[s.name], engine), specs), strict=True))
     for name, tags in loaded.items():
         hosts[name].images = tags
 
@@ -136,7 +161,7 @@ def up(repo_root: Path | str, build: bool = True, engine: str = "oneapi",
     known_hosts.write_text("".join(f"{h.address},{h.name} {h.host_key}\n" for h in hosts.values()))
     state = LabState(str(sdir), NETWORK, SUBNET, "root", str(sdir / "ssh" / "id_ed25519"),
                      str(known_hosts), str(ca_cert), upstream_ip, list(secrets.UPSTREAM_NAMES),
-                     hosts, engine, flavor)
+                     hosts, engine, flavor, len([s for s in specs if s.role == "gpu"]))
     state.save()
     write_inventory(state, repo_root)
     # images replaced by a rebuild stay behind while old containers use them; drop them now

@@ -31,6 +31,21 @@ HOSTS: tuple[HostSpec, ...] = (
     HostSpec("relay-1", "relay", 13),
 )
 UPSTREAM_OCTET = 20
+# The fan-out knob (`lab up --gpu-hosts N`): gpu-3..gpu-N join gpu-1 and gpu-2, each like
+# gpu-1 (an Ollama stand-in reached directly), from .31 on.
+DEFAULT_GPU_HOSTS = 2
+MAX_GPU_HOSTS = 12
+EXTRA_GPU_OCTET = 28
+
+
+def lab_hosts(gpu_hosts: int = DEFAULT_GPU_HOSTS) -> tuple[HostSpec, ...]:
+    """The lab's hosts with ``gpu_hosts`` GPU hosts (2..12; gpu-1 and gpu-2 always)."""
+    if not DEFAULT_GPU_HOSTS <= gpu_hosts <= MAX_GPU_HOSTS:
+        raise ValueError(f"gpu_hosts must be {DEFAULT_GPU_HOSTS}..{MAX_GPU_HOSTS}, not {gpu_hosts}")
+    extra = tuple(HostSpec(f"gpu-{i}", "gpu", EXTRA_GPU_OCTET + i, ("ollama",))
+                  for i in range(3, gpu_hosts + 1))
+    return HOSTS[:-1] + extra + HOSTS[-1:]
+
 ENGINES = ("oneapi", "litellm")
 # images the gateway gets besides its HostSpec's, per engine (LiteLLM's is a 1 GB real proxy,
 # so only a LiteLLM lab builds and side-loads it)
@@ -70,6 +85,7 @@ class LabState:
     hosts: dict[str, LabHost]
     engine: str = "oneapi"  # the gateway engine inventory/lab.yml chooses (`lab up --engine`)
     flavor: str = "oneapi"  # the gateway software in inventory/lab.yml
+    gpu_hosts: int = DEFAULT_GPU_HOSTS  # `lab up --gpu-hosts`
 
     @property
     def path(self) -> Path:

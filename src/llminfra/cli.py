@@ -241,7 +241,8 @@ def cmd_lab(args: argparse.Namespace) -> int:
         print("error: the lab is a separate package: pip install -e ./lab", file=sys.stderr)
         return 1
     return run(args.action, Path(args.repo).resolve(), deploy=args.deploy,
-               remove_images=args.remove_images, engine=args.engine, flavor=args.flavor)
+               remove_images=args.remove_images, engine=args.engine, flavor=args.flavor,
+               gpu_hosts=args.gpu_hosts)
 
 
 def cmd_gateway(args: argparse.Namespace) -> int:
@@ -291,6 +292,9 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("--deploy", action="store_true", help="up: then deploy everything into "
                      "the lab and print the gateway URL and a working token")
     lab.add_argument("--remove-images", action="store_true", help="down: also remove images")
+    lab.add_argument("--gpu-hosts", type=int, default=None, metavar="N",
+                     help="up: N GPU hosts, 2..12 (gpu-3.. are like gpu-1; default: as running, "
+                     "else 2)")
     lab.add_argument("--engine", choices=["oneapi", "litellm"], default="oneapi",
                      help="up: the gateway engine the lab inventory chooses (default: oneapi)")
     lab.add_argument("--flavor", choices=["oneapi", "new-api"], default=None,
