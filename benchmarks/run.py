@@ -18,14 +18,25 @@ if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     __package__ = "benchmarks"
 
 from benchmarks import report  # noqa: E402
+from benchmarks.figures import Figure  # noqa: E402
 from benchmarks.machine import describe  # noqa: E402
 
-SUITES = ("reconcile", "redeploy", "dataplane")  # fanout: landing next
+SUITES = ("reconcile", "redeploy", "dataplane", "fanout")
 QUICK_SKIPS = ("fanout",)  # six GPU hosts on two cores: run it deliberately
+LAB_SUITES = ("redeploy", "fanout", "dataplane")
 
 
 def _log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
+
+
+def _lab_down() -> None:
+    from benchmarks.lab import lab_lock
+    from llminfra_lab import down
+
+    with lab_lock(_log):
+        _log("[bench] lab down (this run brought it up)")
+        down(REPO)
 
 
 def run_suite(name: str, repeats: int, quick: bool) -> list:
@@ -54,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"comma-separated subset of {','.join(SUITES)} (default: all)")
     parser.add_argument("--repeats", type=int, default=0, help="repeats per figure (default 5)")
     parser.add_argument("--out", type=Path, default=REPO / "out" / "bench")
+    parser.add_argument("--keep-lab", action="store_true",
+                        help="leave a lab this run brought up running (default: down at the end)")
     args = parser.parse_args(argv)
     wanted = [s for s in args.suites.split(",") if s] or [
         s for s in SUITES if not (args.quick and s in QUICK_SKIPS)]
@@ -61,15 +74,26 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown suite(s) {', '.join(unknown)}; choose from {', '.join(SUITES)}")
     repeats = args.repeats or (3 if args.quick else 5)
+    lab_was_up = (REPO / ".lab" / "lab.json").exists()
     figures = []
-    for name in wanted:
-        _log(f"[bench] suite {name} ({repeats} repeats)")
-        figures += run_suite(name, repeats, args.quick)
+    try:
+        for name in wanted:
+            _log(f"[bench] suite {name} ({repeats} repeats)")
+            try:
+                figures += run_suite(name, repeats, args.quick)
+            except Exception as exc:  # one broken suite still leaves the others' numbers
+                reason = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:300]}" \
+                    if str(exc).strip() else type(exc).__name__
+                _log(f"[bench] suite {name} failed: {reason}")
+                figures.append(Figure(name, "(suite)", "", "", note=f"failed: {reason}"))
+    finally:
+        if set(wanted) & set(LAB_SUITES) and not lab_was_up and not args.keep_lab:
+            _lab_down()
     meta = {**describe(REPO), "repeats": repeats, "suites": wanted}
     paths = report.write(args.out, meta, figures)
     print(paths["markdown"].read_text())
     print("\n".join(f"{kind}: {path}" for kind, path in paths.items()))
-    missed = [f for f in figures if f.met is False]
+    missed = [f for f in figures if f.met is False or not f.values]
     return 1 if missed else 0
 
 

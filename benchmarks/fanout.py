@@ -1,0 +1,54 @@
+"""Fan-out: the GPU-host deploy (deploys/gpu.py) on six GPU hosts against the same deploy on one.
+
+The lab comes up with six GPU hosts (`gpu_hosts=6`: gpu-3..gpu-6 are like gpu-1), everything is
+deployed once, then no-change runs of deploys/gpu.py limited to gpu-1 (the floor) and to all
+six alternate. pyinfra works on hosts in parallel, so the ratio shows what each extra host
+costs the operator's machine (2 cores here). The lab goes back to its usual two GPU hosts after.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .figures import Figure, Goal
+from .lab import counted_pyinfra, lab_lock
+
+SUITE = "fanout"
+HOSTS = 6
+MAX_RATIO = 1.5
+
+
+def _limits(names: list[str]) -> list[str]:
+    return [arg for name in names for arg in ("--limit", name)]
+
+
+def run(repo: Path, repeats: int, log=print, hosts: int = HOSTS) -> list[Figure]:
+    from llminfra_lab import up
+
+    gpus = [f"gpu-{i}" for i in range(1, hosts + 1)]
+    wall = Figure(SUITE, f"no-change deploys/gpu.py: {hosts} GPU hosts vs 1", "s",
+                  "the same run on gpu-1 alone", goal=Goal("ratio", MAX_RATIO))
+    commands = Figure(SUITE, f"no-change deploys/gpu.py: commands, {hosts} GPU hosts vs 1",
+                      "commands", "the same run on gpu-1 alone")
+    with lab_lock(log):
+        try:
+            log(f"[bench] lab up with {hosts} GPU hosts")
+            up(repo, gpu_hosts=hosts)
+            cold = counted_pyinfra(repo, "deploys/all.py")
+            log(f"[bench] deploy of the {hosts}-GPU-host lab: {cold.seconds:.0f} s")
+            wall.note = f"first deploy of the {hosts}-GPU-host lab took {cold.seconds:.0f} s"
+            for i in range(repeats):
+                one = counted_pyinfra(repo, "deploys/gpu.py", *_limits(gpus[:1]))
+                many = counted_pyinfra(repo, "deploys/gpu.py", *_limits(gpus))
+                for run_ in (one, many):
+                    if run_.changed():
+                        raise RuntimeError(f"fan-out run changed: {run_.changed()}")
+                wall.add(many.seconds, one.seconds)
+                commands.add(sum(h["commands"] for h in many.hosts.values()),
+                             sum(h["commands"] for h in one.hosts.values()))
+                log(f"[bench] fan-out {i + 1}/{repeats}: {hosts} hosts {many.seconds:.2f} s, "
+                    f"1 host {one.seconds:.2f} s")
+        finally:
+            log("[bench] lab back to 2 GPU hosts")
+            up(repo, gpu_hosts=2)
+    return [wall, commands]
