@@ -10,7 +10,6 @@ from pyinfra.operations import files
 
 from llminfra.commands.tls import ACME_WEBROOT
 from llminfra.model import TlsSettings
-from llminfra.facts.host import prefetch
 from llminfra.operations import paths as kit_paths
 from llminfra.operations import private
 from llminfra.operations.tls import acme_certificate, self_signed
@@ -44,7 +43,6 @@ def site_certificates(tls: TlsSettings, certs: dict[str, CertPaths], ips: list[s
             if paths in seen:
                 continue
             seen.add(paths)
-            prefetch(paths=[paths.cert, paths.key])
             changes.append(kit_paths.file(
                 name=f"TLS certificate {paths.cert}",
                 src=StringIO(Path(tls.cert_file or "").expanduser().read_text()),

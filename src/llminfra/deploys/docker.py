@@ -17,7 +17,6 @@ from llminfra.commands.apt import (
     docker_apt_source,
 )
 from llminfra.model import Mirrors, Stack
-from llminfra.facts.host import prefetch
 from llminfra.operations import docker
 from llminfra.operations import systemd as kit_systemd
 from llminfra.render.daemon import render_daemon_json
@@ -94,7 +93,6 @@ def docker_engine(stack: Stack, host_name: str) -> None:
     else:
         install("Install Docker and Compose v2", _distro_packages(name, codename))
     daemon_json = render_daemon_json(stack, host_name)
-    prefetch(paths=[daemon_json.path_on_host], units=["docker"])
     daemon = docker.daemon_config(
         name="Docker daemon.json", content=daemon_json.content, path=daemon_json.path_on_host
     )

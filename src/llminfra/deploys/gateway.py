@@ -10,7 +10,6 @@ from pyinfra.api import deploy
 
 from llminfra.commands.net import reach
 from llminfra.model import Stack
-from llminfra.facts.host import prefetch
 from llminfra.operations import compose, paths, private
 from llminfra.operations.http import answers
 from llminfra.render import (
@@ -51,7 +50,6 @@ def oneapi(stack: Stack, gateway: str) -> None:
     """
     oa = stack.gateways[gateway].oneapi_settings
     secrets, trust = render_oneapi_secrets(stack, gateway), trust_bundle(stack, gateway)
-    prefetch(paths=[f.path_on_host for f in [*secrets, *([trust] if trust else [])]])
     for secret in secrets:
         private.file(name=f"OneAPI {posixpath.basename(secret.path_on_host)}",
                      path=secret.path_on_host, src=StringIO(secret.content))  # fmt: skip

@@ -14,7 +14,6 @@ from llminfra.commands.apt import NVIDIA_KEYRING, nvidia_toolkit_apt_source
 from llminfra.commands.net import reach
 from llminfra.facts.gpu import NvidiaGpus, check_pinning
 from llminfra.model import GpuHost, Mirrors, Stack
-from llminfra.facts.host import prefetch
 from llminfra.operations import compose, models, ollama, private
 from llminfra.operations.docker import image
 from llminfra.render import (
@@ -76,7 +75,6 @@ def model_service(stack: Stack, host_name: str, service_name: str) -> None:
     svc = next(s for s in gpu.services if s.name == service_name)
     directory = project_dir(stack, host_name, svc)
     secrets = render_service_secrets(stack, host_name, svc)
-    prefetch(paths=[secrets.path_on_host, f"{directory}/api-key"])
     private.file(name=f"{svc.name}: secrets.env", path=secrets.path_on_host,
                  src=StringIO(secrets.content))  # fmt: skip
     key_file = None

@@ -8,7 +8,6 @@ from pyinfra.api import deploy
 
 from llminfra.commands.net import reach
 from llminfra.model import Stack
-from llminfra.facts.host import prefetch
 from llminfra.operations import compose, paths, private
 from llminfra.operations.http import answers
 from llminfra.render import render_litellm_compose, render_litellm_secrets, trust_bundle
@@ -36,7 +35,6 @@ def litellm(stack: Stack, gateway: str) -> None:
     ll = settings(stack, gateway)
     secret = render_litellm_secrets(stack, gateway)
     configs, trust = config_files(stack, gateway), trust_bundle(stack, gateway)
-    prefetch(paths=[f.path_on_host for f in [secret, *configs, *([trust] if trust else [])]])
     private.file(name="LiteLLM secrets.env", path=secret.path_on_host,
                  src=StringIO(secret.content))  # fmt: skip
     for f in configs:

@@ -9,7 +9,6 @@ from pyinfra.operations import server, systemd
 from pyinfra.operations.util import any_changed
 
 from llminfra.model import TlsSettings
-from llminfra.facts.host import prefetch
 from llminfra.operations import paths, private
 from llminfra.operations import systemd as kit_systemd
 from llminfra.render import CertPaths, RenderedFile
@@ -35,7 +34,6 @@ def nginx_site(site: RenderedFile, tls: TlsSettings, certs: dict[str, CertPaths]
     ``nginx -t`` runs before any reload; a bad config fails the host and leaves the running
     Nginx on its previous config.
     """
-    prefetch(paths=[DEFAULT_SITE, site.path_on_host], units=["nginx"])
     install("Install Nginx", ["nginx", "openssl", *packages])
     default = paths.absent(name="Remove Debian's default site", path=DEFAULT_SITE)
     certificates = site_certificates(tls, certs, ips)

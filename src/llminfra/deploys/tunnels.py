@@ -24,7 +24,6 @@ from llminfra.commands.net import reach
 from llminfra.commands.ssh import tunnel_key_options
 from llminfra.model import Stack
 from llminfra.model.stack import TUNNEL_UNIT_PREFIX
-from llminfra.facts.host import prefetch
 from llminfra.operations import accounts, paths, private, ssh
 from llminfra.operations import systemd as kit_systemd
 from llminfra.operations.http import answers
@@ -95,7 +94,6 @@ def tunnel_endpoint(stack: Stack, host_name: str) -> None:
         return
     gw = stack.gateways[gateway]
     user = gw.tunnel_user
-    prefetch(users=[user], paths=[f"/home/{user}/.ssh", f"/home/{user}/.ssh/authorized_keys"])
     if gw.owns_tunnel_user:
         accounts.system_user(name="Tunnel login user", user=user, home=f"/home/{user}",
                              shell=NOLOGIN)  # fmt: skip
@@ -160,9 +158,6 @@ def tunnels(stack: Stack, gateway: str) -> None:
         return
     units = {t.unit: render_tunnel_unit(stack, t) for t in wanted}
     pinned = {g: render_known_hosts(stack, g) for g in dict.fromkeys(t.gpu_host for t in wanted)}
-    prefetch(users=[TUNNEL_USER], units=[f"{t.unit}.service" for t in wanted],
-             paths=[TUNNEL_DIR, TUNNEL_KEY, f"{TUNNEL_KEY}.pub",
-                    *(f.path_on_host for f in [*units.values(), *pinned.values()])])
     install("Install autossh", ["autossh", "openssh-client"])
     accounts.system_user(name="autossh user", user=TUNNEL_USER, shell=NOLOGIN)
     paths.directory(name="Tunnel directory", path=TUNNEL_DIR, user=TUNNEL_USER,

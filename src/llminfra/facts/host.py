@@ -2,10 +2,11 @@
 
 pyinfra 3 sends every ``host.get_fact`` call to the host (it keeps no fact cache), so a deploy
 of thirty small ops sends thirty-odd commands that each ask one question. Here the kit's ops
-ask :func:`observe` instead: the first call on a host sends one :class:`HostState` command for
-everything the deploy announced with :func:`prefetch` (plus what the op asks), later calls
-read that answer. The answer is dropped as soon as any op has executed a command on the host,
-so an op never decides on state that an earlier op changed.
+ask :func:`observe` instead: the first call on a host reads one :class:`HostState` for
+everything the deploy announced with :func:`prefetch` (plus what the op asks; it travels in the
+host's fact batch, see :mod:`.batch`), later calls read that answer. The answer is dropped as
+soon as any op has executed a command on the host, so an op never decides on state that an
+earlier op changed.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from pyinfra.api import FactBase
 from typing_extensions import override
 
 from llminfra.commands.host import host_state
+
+from . import batch
 
 KINDS = ("packages", "paths", "units", "users")
 
@@ -96,6 +99,16 @@ def prefetch(**items) -> None:
         wanted[kind].update(values)
     # an op writing a file also looks at its directory
     wanted["paths"].update(posixpath.dirname(p) or "/" for p in items.get("paths") or ())
+    # one HostState answer, for everything announced so far, joins the host's fact batch
+    expected = batch._store()["expected"]
+    for key in [k for k in expected if k[0] is HostState]:
+        del expected[key]
+    batch.expect(HostState, **_asked(wanted))
+
+
+def wanted(**items):
+    """For :func:`llminfra.facts.batch.expecting`: announce ``items`` when the op is called."""
+    return lambda: prefetch(**items)
 
 
 def _executed_ops() -> int:
@@ -130,6 +143,6 @@ def observe(**items) -> dict[str, dict[str, Any]]:
             return state
     wanted = _store("llminfra_prefetch", {kind: set() for kind in KINDS})
     query = _asked({kind: set(asked[kind]) | wanted[kind] for kind in KINDS})
-    state = _complete(host.get_fact(HostState, **query), query)
+    state = _complete(batch.get(HostState, **query), query)
     seen[:] = [entry for entry in seen if entry[0] == generation] + [(generation, query, state)]
     return state

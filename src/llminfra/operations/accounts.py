@@ -7,9 +7,12 @@ from pyinfra.api import operation
 from pyinfra.facts.server import Users
 
 from llminfra.commands.accounts import user_add, user_modify, user_remove
-from llminfra.facts.host import observe
+from llminfra.facts import batch
+from llminfra.facts.batch import expecting
+from llminfra.facts.host import observe, wanted
 
 
+@expecting(lambda user: [(Users, {})])
 @operation()
 def absent(user: str):
     """
@@ -26,12 +29,13 @@ def absent(user: str):
 
         accounts.absent(name="Tunnel login user", user="llminfra-tunnel")
     """
-    if user not in (host.get_fact(Users) or {}):
+    if user not in (batch.get(Users) or {}):
         host.noop(f"user {user} does not exist")
         return
     yield user_remove(user)
 
 
+@expecting(lambda user, **_: [wanted(users=[user])])
 @operation()
 def system_user(user: str, shell: str, home: str | None = None):
     """

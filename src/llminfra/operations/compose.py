@@ -17,9 +17,17 @@ from llminfra.commands.compose import (
     project_remove,
 )
 from llminfra.commands.files import chmod_private
+from llminfra.facts import batch
+from llminfra.facts.batch import expecting
 from llminfra.facts.compose import ComposeProject, KitProjects
 
 
+def _project_fact(project_dir, compose_command="docker compose", project_name=None, **_):
+    return ComposeProject, {"project_dir": project_dir, "compose_command": compose_command,
+                            "project_name": project_name}
+
+
+@expecting(lambda **a: [_project_fact(**a)])
 @operation()
 def project(
     project_dir: str,
@@ -58,10 +66,7 @@ def project(
     """
     label = project_name or posixpath.basename(project_dir.rstrip("/"))
     args = (project_dir, compose_command, project_name)
-    found = host.get_fact(
-        ComposeProject, project_dir=project_dir, compose_command=compose_command,
-        project_name=project_name,
-    )  # fmt: skip
+    found = batch.read(_project_fact(project_dir, compose_command, project_name))
 
     if not present:
         if found and (found["containers"] or found["stamp"]):
@@ -92,6 +97,7 @@ def _drifted(found) -> bool:
     return found["config_sha256"] != found["stamp"] or not set(found["services"]) <= running
 
 
+@expecting(lambda data_dir, **_: [(KitProjects, {"data_dir": data_dir})])
 @operation()
 def projects_absent(data_dir: str, keep: list[str], compose_command: str = "docker compose"):
     """
@@ -115,7 +121,7 @@ def projects_absent(data_dir: str, keep: list[str], compose_command: str = "dock
             keep=["llm-qwen"],
         )
     """
-    found = host.get_fact(KitProjects, data_dir=data_dir)
+    found = batch.get(KitProjects, data_dir=data_dir)
     stale = sorted(set(found) - set(keep))
     if not stale:
         host.noop(f"no undeclared model service in {data_dir}")

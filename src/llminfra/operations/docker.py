@@ -8,13 +8,17 @@ from pyinfra import host
 from pyinfra.api import operation
 
 from llminfra.commands.docker import DAEMON_JSON, image_pull
+from llminfra.facts import batch
+from llminfra.facts.batch import expecting
 from llminfra.facts.docker import DockerImage
+from llminfra.facts.host import wanted
 
 from .progress import Watched
 
 from .paths import file as put_file
 
 
+@expecting(lambda path, **_: [wanted(paths=[path])])
 @operation()
 def daemon_config(content: str, path: str = DAEMON_JSON):
     """
@@ -51,6 +55,7 @@ def daemon_config(content: str, path: str = DAEMON_JSON):
         host.noop(f"{path} is up to date")
 
 
+@expecting(lambda image, **_: [(DockerImage, {"image": image})])
 @operation()
 def image(image: str, user_of: str = ""):
     """
@@ -66,7 +71,7 @@ def image(image: str, user_of: str = ""):
 
         docker.image(name="vLLM image", image="vllm/vllm-openai:v0.6.3", user_of="qwen")
     """
-    if host.get_fact(DockerImage, image=image):
+    if batch.get(DockerImage, image=image):
         host.noop(f"image {image} is present")
         return
     for_whom = f" for {user_of}" if user_of else ""

@@ -10,6 +10,8 @@ from pyinfra import host
 from pyinfra.api import operation
 
 from llminfra.commands.http import status_probe, wait_command
+from llminfra.facts import batch
+from llminfra.facts.batch import expecting
 from llminfra.facts.http import HttpStatus
 
 from .progress import Watched
@@ -22,6 +24,8 @@ def answered(status: str | None, statuses: tuple[str, ...] | None) -> bool:
     return statuses is None or status in statuses
 
 
+@expecting(lambda url, project_dir, service, **_: [
+    (HttpStatus, {"url": url, "project_dir": project_dir, "service": service})])
 @operation()
 def answers(url: str, what: str, project_dir: str | None = None, service: str | None = None,
             statuses: tuple[str, ...] | None = ("200",), timeout: int = 120):
@@ -34,7 +38,7 @@ def answers(url: str, what: str, project_dir: str | None = None, service: str | 
     + statuses: accepted HTTP statuses
     + timeout: seconds to wait
     """
-    status = host.get_fact(HttpStatus, url=url, project_dir=project_dir, service=service)
+    status = batch.get(HttpStatus, url=url, project_dir=project_dir, service=service)
     if answered(status, statuses):
         host.noop(f"{what} answers ({status})")
         return

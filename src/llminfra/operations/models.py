@@ -7,11 +7,19 @@ from pyinfra.api import OperationValueError, operation
 
 from llminfra.commands.compose import compose_logs
 from llminfra.commands.models import PROBES, model_wait
+from llminfra.facts import batch
+from llminfra.facts.batch import expecting
 from llminfra.facts.models import ModelEndpoint, is_servable
 
 from .progress import Watched
 
 
+def _endpoint_fact(url, model, api_key_file=None, probe="chat", health=None, **_):
+    return ModelEndpoint, {"url": url, "model": model, "api_key_file": api_key_file,
+                           "probe": probe, "health": health}
+
+
+@expecting(lambda **a: [_endpoint_fact(**a)] if a["probe"] in PROBES else [])
 @operation()
 def servable(
     url: str,
@@ -60,10 +68,7 @@ def servable(
     """
     if probe not in PROBES:
         raise OperationValueError(f"probe should be one of {', '.join(PROBES)}, not {probe!r}")
-    endpoint = host.get_fact(
-        ModelEndpoint, url=url, model=model, api_key_file=api_key_file, probe=probe,
-        health=health,
-    )
+    endpoint = batch.read(_endpoint_fact(url, model, api_key_file, probe, health))
     if is_servable(endpoint, model):
         host.noop(f"model {model} is served by {service}")
         return

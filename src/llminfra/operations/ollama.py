@@ -6,11 +6,20 @@ from pyinfra import host
 from pyinfra.api import operation
 
 from llminfra.commands.ollama import ollama_pull
+from llminfra.facts import batch
+from llminfra.facts.batch import expecting
 from llminfra.facts.ollama import OllamaModels, canonical_model
 
 from .progress import Watched
 
 
+def _models_fact(project_dir, service, compose_command="docker compose", project_name=None,
+                 **_):
+    return OllamaModels, {"project_dir": project_dir, "service": service,
+                          "compose_command": compose_command, "project_name": project_name}
+
+
+@expecting(lambda **a: [_models_fact(**a)])
 @operation()
 def models(
     project_dir: str,
@@ -41,10 +50,7 @@ def models(
             models=["llama3.2", "nomic-embed-text"],
         )
     """
-    present = host.get_fact(
-        OllamaModels, project_dir=project_dir, service=service,
-        compose_command=compose_command, project_name=project_name,
-    )  # fmt: skip
+    present = batch.read(_models_fact(project_dir, service, compose_command, project_name))
     missing = [model for model in models if canonical_model(model) not in present]
     if not missing:
         host.noop(f"ollama models {', '.join(models)} are present in {service}")

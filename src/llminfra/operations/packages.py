@@ -6,9 +6,11 @@ from pyinfra import host
 from pyinfra.api import operation
 
 from llminfra.commands.apt import apt_install
-from llminfra.facts.host import observe
+from llminfra.facts.batch import expecting
+from llminfra.facts.host import observe, wanted
 
 
+@expecting(lambda packages: [wanted(packages=packages)])
 @operation()
 def installed(packages: list[str]):
     """

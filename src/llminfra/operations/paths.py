@@ -14,7 +14,8 @@ from pyinfra import host
 from pyinfra.api import FileUploadCommand, operation
 
 from llminfra.commands.files import chmod, make_directory, remove, set_owner
-from llminfra.facts.host import observe
+from llminfra.facts.batch import expecting
+from llminfra.facts.host import observe, wanted
 
 
 def _owner_mode(info: dict, path: str, mode: str | None, user: str | None,
@@ -27,6 +28,7 @@ def _owner_mode(info: dict, path: str, mode: str | None, user: str | None,
     return commands
 
 
+@expecting(lambda path, **_: [wanted(paths=[path])])
 @operation()
 def file(path: str, src: IO[str], mode: str = "644", user: str | None = None,
          group: str | None = None):  # fmt: skip
@@ -67,6 +69,7 @@ def file(path: str, src: IO[str], mode: str = "644", user: str | None = None,
     yield from commands
 
 
+@expecting(lambda path, **_: [wanted(paths=[path])])
 @operation()
 def directory(path: str, mode: str | None = None, user: str | None = None,
               group: str | None = None):  # fmt: skip
@@ -95,6 +98,7 @@ def directory(path: str, mode: str | None = None, user: str | None = None,
     yield from commands
 
 
+@expecting(lambda path: [wanted(paths=[path])])
 @operation()
 def absent(path: str):
     """

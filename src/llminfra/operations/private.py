@@ -10,9 +10,11 @@ from pyinfra import host
 from pyinfra.api import FileUploadCommand, operation
 
 from llminfra.commands.files import chmod_private, chown, private_file_create
-from llminfra.facts.host import observe
+from llminfra.facts.batch import expecting
+from llminfra.facts.host import observe, wanted
 
 
+@expecting(lambda path, **_: [wanted(paths=[path])])
 @operation()
 def file(path: str, src: IO[str], user: str | None = None, group: str | None = None):
     """

@@ -13,7 +13,9 @@ from pyinfra.facts.files import FileContents
 from llminfra.commands.files import chown
 from llminfra.commands.net import known_hosts_name
 from llminfra.commands.ssh import ssh_keygen, ssh_public_key_from_private
-from llminfra.facts.host import prefetch
+from llminfra.facts import batch
+from llminfra.facts.batch import expecting
+from llminfra.facts.host import prefetch, wanted
 from llminfra.facts.ssh import SshKeypair
 
 from . import paths
@@ -98,6 +100,12 @@ def keypair(path: str, comment: str = "llminfra", user: str | None = None,
         yield chown(user, group, path, f"{path}.pub")
 
 
+def _authorized_keys_path(user: str, path: str | None) -> str:
+    return path or f"{'/root' if user == 'root' else f'/home/{user}'}/.ssh/authorized_keys"
+
+
+@expecting(lambda user, path, **_: [(FileContents, {"path": _authorized_keys_path(user, path)}),
+                                     wanted(paths=[_authorized_keys_path(user, path)])])
 @operation()
 def authorized_key(
     user: str,
@@ -135,10 +143,9 @@ def authorized_key(
         )
     """
     key_type, blob, comment = parse_public_key(key)
-    if path is None:
-        path = f"{'/root' if user == 'root' else f'/home/{user}'}/.ssh/authorized_keys"
+    path = _authorized_keys_path(user, path)
     wanted = " ".join(part for part in (options, key_type, blob, comment) if part)
-    lines = list(host.get_fact(FileContents, path=path) or [])
+    lines = list(batch.get(FileContents, path=path) or [])
     if not present:
         kept = [line for line in lines if _blob(line) != blob]
         if kept == lines:
@@ -154,6 +161,7 @@ def authorized_key(
         host.noop(f"key {comment or key_type} is authorized for {user}")
 
 
+@expecting(lambda path, **_: [(FileContents, {"path": path}), wanted(paths=[path])])
 @operation()
 def known_host(path: str, hostname: str, key: str, port: int = 22,
                user: str | None = None, group: str | None = None):  # fmt: skip
@@ -183,7 +191,7 @@ def known_host(path: str, hostname: str, key: str, port: int = 22,
     key_type, blob, _ = parse_public_key(key)
     pattern = known_hosts_name(hostname, port)
     wanted = f"{pattern} {key_type} {blob}"
-    lines = list(host.get_fact(FileContents, path=path) or [])
+    lines = list(batch.get(FileContents, path=path) or [])
     lines = _replace(lines, wanted, lambda line: line.split()[:2] == [pattern, key_type])
     commands = _put_lines(lines, path, "644", user, group)
     if commands:

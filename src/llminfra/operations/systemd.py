@@ -6,10 +6,13 @@ from pyinfra import host
 from pyinfra.api import operation
 
 from llminfra.commands.systemd import daemon_reload, unit_remove, unit_start
-from llminfra.facts.host import observe
+from llminfra.facts import batch
+from llminfra.facts.batch import expecting
+from llminfra.facts.host import observe, wanted
 from llminfra.facts.systemd import KitUnits
 
 
+@expecting(lambda prefix, **_: [(KitUnits, {"prefix": prefix})])
 @operation()
 def units_absent(prefix: str, keep: list[str]):
     """
@@ -30,7 +33,7 @@ def units_absent(prefix: str, keep: list[str]):
             keep=["llminfra-tunnel-gpu-2-vllm"],
         )
     """
-    found = host.get_fact(KitUnits, prefix=prefix)
+    found = batch.get(KitUnits, prefix=prefix)
     stale = sorted(set(found) - set(keep))
     if not stale:
         host.noop(f"no undeclared {prefix}* unit")
@@ -44,6 +47,7 @@ def units_absent(prefix: str, keep: list[str]):
 BOOTS = ("enabled", "static", "generated", "alias")
 
 
+@expecting(lambda unit: [wanted(units=[unit])])
 @operation()
 def running(unit: str):
     """

@@ -11,9 +11,12 @@ from pyinfra.api import operation
 
 from llminfra.commands.files import chmod_private
 from llminfra.commands.tls import certbot_command, openssl_self_signed, subject_alt_names
+from llminfra.facts import batch
+from llminfra.facts.batch import expecting
 from llminfra.facts.tls import AcmeRenewal, Certificate
 
 
+@expecting(lambda cert, key, **_: [(Certificate, {"cert": cert, "key": key})])
 @operation()
 def self_signed(cert: str, key: str, names: list[str], ips: list[str] | None = None):
     """
@@ -26,7 +29,7 @@ def self_signed(cert: str, key: str, names: list[str], ips: list[str] | None = N
     + ips: IP addresses
     """
     sans = subject_alt_names(names, ips or [])
-    present = host.get_fact(Certificate, cert=cert, key=key)
+    present = batch.get(Certificate, cert=cert, key=key)
     if present is None or sorted(present["names"]) != sorted(sans):
         yield openssl_self_signed(cert, key, sans)
     elif present["key_mode"] != "600":
@@ -35,6 +38,7 @@ def self_signed(cert: str, key: str, names: list[str], ips: list[str] | None = N
         host.noop(f"certificate {cert} covers {', '.join(sans)}")
 
 
+@expecting(lambda server_name, **_: [(AcmeRenewal, {"cert_name": server_name})])
 @operation()
 def acme_certificate(server_name: str, email: str):
     """
@@ -44,7 +48,7 @@ def acme_certificate(server_name: str, email: str):
     + server_name: the name to certify
     + email: ACME account e-mail
     """
-    if host.get_fact(AcmeRenewal, cert_name=server_name):
+    if batch.get(AcmeRenewal, cert_name=server_name):
         host.noop(f"certbot manages {server_name}")
         return
     yield certbot_command(server_name, email)

@@ -1,0 +1,191 @@
+"""Many facts of one host in one command.
+
+pyinfra 3 sends one command per ``host.get_fact`` (it keeps no fact cache). The kit's ops
+announce the facts they will read when deploy code calls them (:func:`expecting`); the first
+op that reads one (:func:`get`) sends a single :class:`Batch` command holding every announced
+fact that has not been read yet, and the others' answers wait for their ops.
+
+Batching is the no-change fast path: once any op of the run has executed a command on any
+host, what was gathered is dropped and every read is live, one command each, as in plain
+pyinfra (an op on one host may change what a probe on another sees). Each answer is served
+once, so an op that reads its fact again (a retry) reads it live. A fact that failed inside the
+batch is read again on its own, so its error is reported as pyinfra reports it.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any
+
+from pyinfra import host
+from pyinfra.api import FactBase, StringCommand
+from pyinfra.api.exceptions import FactProcessError
+from typing_extensions import override
+
+MARK = "@@llminfra-batch"
+MISSING = "@@llminfra-missing-command"
+
+Key = tuple[type, tuple[tuple[str, Any], ...]]
+
+
+def _key(cls: type, kwargs: dict[str, Any]) -> Key:
+    return cls, tuple(sorted(kwargs.items(), key=lambda item: item[0]))
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_hashable(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
+    return value
+
+
+def _command(cls: type, kwargs: dict[str, Any]):
+    fact = cls()
+    command = fact.command(**kwargs) if callable(fact.command) else fact.command
+    requires = fact.requires_command
+    requires = requires(**kwargs) if callable(requires) else requires
+    if requires:  # as pyinfra does it: tell "binary absent" from "no output"
+        return StringCommand("if command -v", requires, ">/dev/null 2>&1; then (", command,
+                             "); else echo", f"'{MISSING}';", "fi")  # fmt: skip
+    return command
+
+
+class Batch(FactBase[list[tuple[int, list[str]]]]):
+    """
+    The output of several fact commands run one after the other: per fact its exit status and
+    its stdout lines, in the order asked.
+    """
+
+    @override
+    def default(self):
+        return []
+
+    @override
+    def command(self, facts):
+        parts: list[Any] = []
+        for index, (cls, items) in enumerate(facts):
+            parts += [f"echo '{MARK} {index}'; (", _command(cls, dict(items)),
+                      f"); echo \"{MARK}-status {index} $?\";"]
+        return StringCommand(*parts, "true")
+
+    @override
+    def process(self, output):
+        results: list[tuple[int, list[str]]] = []
+        lines: list[str] = []
+        for line in output:
+            if line.startswith(f"{MARK}-status "):
+                results.append((int(line.rsplit(" ", 1)[1]), lines))
+            elif line.startswith(f"{MARK} "):
+                lines = []
+            else:
+                lines.append(line)
+        return results
+
+
+def _executed_anywhere() -> int:
+    """Ops that executed commands so far, on every host (0 outside a real run)."""
+    try:
+        return sum(1 for ops in host.state.ops.values() for data in ops.values()
+                   if data.operation_meta.executed)
+    except (AttributeError, TypeError):
+        return 0
+
+
+def _store() -> dict[str, Any]:
+    """Per-host bookkeeping kept on the pyinfra Host object for this run."""
+    if not hasattr(host, "llminfra_batch"):
+        host.llminfra_batch = {"expected": {}, "answers": {}, "static": {}}
+    return host.llminfra_batch
+
+
+def expect(cls: type, **kwargs) -> None:
+    """Announce that an op will read fact ``cls(**kwargs)`` on this host."""
+    _store()["expected"][_key(cls, {k: _hashable(v) for k, v in kwargs.items()})] = kwargs
+
+
+def _value(cls: type, kwargs: dict[str, Any], status: int, lines: list[str]) -> tuple[bool, Any]:
+    """(ok, value) of one fact's share of a batch, as pyinfra's own gathering would give it."""
+    if status != 0:
+        return False, None
+    fact = cls()
+    if callable(fact.command):
+        fact.command(**kwargs)  # some facts keep what their command set up (pyinfra's FileContents)
+    if lines == [MISSING]:
+        return True, fact.default()
+    if not lines:
+        return True, fact.default()
+    try:
+        return True, fact.process(lines)
+    except FactProcessError:
+        return False, None
+
+
+def get(cls: type, **kwargs) -> Any:
+    """Fact ``cls(**kwargs)`` on this host: from the batch while nothing has changed anywhere
+    yet (gathering, on the first read, every announced fact in one command), else live."""
+    store = _store()
+    key = _key(cls, {k: _hashable(v) for k, v in kwargs.items()})
+    store["expected"].pop(key, None)
+    if _executed_anywhere():  # something changed: what was gathered may be stale
+        store["answers"].clear()
+        return host.get_fact(cls, **kwargs)
+    if key in store["answers"]:
+        return store["answers"].pop(key)
+    others = [(k, kw) for k, kw in store["expected"].items() if k not in store["answers"]]
+    if not others:
+        return host.get_fact(cls, **kwargs)
+    asked = [(cls, kwargs), *((k[0], kw) for k, kw in others)]
+    results = host.get_fact(Batch, facts=tuple((c, tuple(sorted(kw.items()))) for c, kw in asked))
+    for index, (other_key, other_kwargs) in enumerate(others, start=1):
+        if index < len(results):
+            ok, value = _value(other_key[0], other_kwargs, *results[index])
+            if ok:
+                store["answers"][other_key] = value
+    ok, value = _value(cls, kwargs, *results[0]) if results else (False, None)
+    return value if ok else host.get_fact(cls, **kwargs)
+
+
+def static(cls: type, **kwargs) -> Any:
+    """A fact that does not change during a run (the OS, the login user's powers): gathered
+    once per host, whoever asks."""
+    key = _key(cls, {k: _hashable(v) for k, v in kwargs.items()})
+    store = _store()["static"]
+    if key not in store:
+        store[key] = host.get_fact(cls, **kwargs)
+    return store[key]
+
+
+def expecting(facts_of):
+    """Decorate an ``@operation``: calling it from deploy code announces the facts its body will
+    read. ``facts_of(**arguments)`` gets the op's bound arguments (defaults filled in) and
+    returns ``[(FactClass, kwargs), ...]`` (or callables announcing more, like
+    :func:`llminfra.facts.host.wanted`). Tests calling ``op._inner`` announce nothing."""
+
+    def wrap(op):
+        signature = inspect.signature(op._inner)
+
+        @functools.wraps(op)
+        def call(*args, **kwargs):
+            plain = {k: v for k, v in kwargs.items() if k != "name" and not k.startswith("_")}
+            try:
+                bound = signature.bind(*args, **plain)
+            except TypeError:
+                return op(*args, **kwargs)  # pyinfra reports the bad call
+            bound.apply_defaults()
+            for item in facts_of(**bound.arguments):
+                if callable(item):  # e.g. host.wanted(paths=[...]): announce HostState items
+                    item()
+                else:
+                    expect(item[0], **item[1])
+            return op(*args, **kwargs)
+
+        return call
+
+    return wrap
+
+
+def read(fact: tuple[type, dict[str, Any]]) -> Any:
+    """:func:`get` for a ``(FactClass, kwargs)`` pair (as an op's ``facts_of`` returns them)."""
+    return get(fact[0], **fact[1])
