@@ -18,7 +18,11 @@ LOCK = "/tmp/llminfra-lab.lock"
 
 @contextlib.contextmanager
 def lab_lock(log=print):
-    """Hold the shared lab lock (PROTOCOL: every lab use, held briefly)."""
+    """Hold the shared lab lock (PROTOCOL: every lab use, held briefly). With
+    LLMINFRA_LAB_LOCK_HELD=1 the caller holds it already (`flock LOCK env ... run.py`)."""
+    if os.environ.get("LLMINFRA_LAB_LOCK_HELD") == "1":
+        yield
+        return
     with open(LOCK, "a") as fh:
         started = time.monotonic()
         fcntl.flock(fh, fcntl.LOCK_EX)

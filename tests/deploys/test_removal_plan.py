@@ -5,6 +5,11 @@ from __future__ import annotations
 
 from functools import partial
 
+from pyinfra.api import Config, Inventory, State
+from pyinfra.api.connect import connect_all
+from pyinfra.api.deploy import add_deploy
+from pyinfra.context import ctx_host, ctx_state
+
 from llminfra.deploys.teardown import gateway_teardown, gpu_teardown, teardown, wants_purge
 from llminfra.deploys.tunnels import retired_tunnels, tunnel_endpoint, tunnel_keypair
 
@@ -52,12 +57,22 @@ def test_direct_host_revokes_a_key_it_was_given(stack):  # noqa: F811
 
 def test_retired_tunnels_keep_the_declared_ones(stack):  # noqa: F811
     names = prepare(retired_tunnels, stack, "gw-1", LINUX)
-    assert names == ["Retired tunnels | Tunnel units no longer declared"]
+    assert names == ["Retired tunnels | Unpin host keys no longer tunnelled",
+                     "Retired tunnels | Tunnel units no longer declared"]
 
 
 def test_a_removed_gpu_host_loses_its_pin_on_the_gateway(stack):  # noqa: F811
     pins = {"find /etc/llminfra/tunnel": ["/etc/llminfra/tunnel/known_hosts.gpu-2",
                                           "/etc/llminfra/tunnel/known_hosts.gpu-9"]}
-    names = prepare(retired_tunnels, stack, "gw-1", {**LINUX, **pins})
-    assert names == ["Retired tunnels | Tunnel units no longer declared",
-                     "Retired tunnels | Unpin gpu-9"]
+    inventory = Inventory(([("@fake/gw-1", {"fake_responses": {**LINUX, **pins},
+                                            "fake_delay": 0})], {}))
+    state = State(inventory, Config())
+    connect_all(state)
+    add_deploy(state, retired_tunnels, stack, "gw-1")
+    host = inventory.get_host("@fake/gw-1")
+    unpin = next(h for h in state.get_op_order()
+                 if "Retired tunnels | Unpin host keys no longer tunnelled"
+                 in state.get_op_meta(h).names)
+    with ctx_state.use(state), ctx_host.use(host):
+        commands = [str(c) for c in state.get_op_data_for_host(host, unpin).command_generator()]
+    assert commands == ["rm -f /etc/llminfra/tunnel/known_hosts.gpu-9"]

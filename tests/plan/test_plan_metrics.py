@@ -68,5 +68,8 @@ def test_without_metrics_nothing_is_installed(tmp_path):
     data["gateways"]["gw-1"]["ssh"].update(host="127.0.0.1", port=1)
     path = tmp_path / "prod.yml"
     path.write_text(yaml.safe_dump(data))
-    ops = names(plan(path, "gw-1")) + names(plan(path, "gpu-1"))
-    assert not [n for n in ops if "Prometheus" in n or "exporter" in n]
+    ops = plan(path, "gw-1") + plan(path, "gpu-1")
+    metrics = [op for op in ops if "Prometheus" in op["name"] or "exporter" in op["name"]]
+    # only the retire steps (stop what the kit set up, if it ever did), and they change nothing
+    assert all(op["name"].endswith("stopped (metrics off)") for op in metrics)
+    assert not [op for op in metrics if op["hosts_with_change"]]

@@ -29,9 +29,10 @@ def apt_proxy_conf(proxy: str) -> str:
     return f'Acquire::http::Proxy "{proxy}";\n'
 
 
-def apt_install(packages: list[str], update: bool = True) -> str:
+def apt_install(packages: list[str], update: bool = True, no_recommends: bool = False) -> str:
     """Install ``packages`` without prompts, keeping changed config files; refresh the lists
     first when ``update`` (a missing package may be newer than the cached lists)."""
     install = ("DEBIAN_FRONTEND=noninteractive apt-get -y -o Dpkg::Options::=--force-confdef "
-               "-o Dpkg::Options::=--force-confold install " + " ".join(packages))
+               "-o Dpkg::Options::=--force-confold install "
+               + ("--no-install-recommends " if no_recommends else "") + " ".join(packages))
     return f"apt-get update -q && {install}" if update else install

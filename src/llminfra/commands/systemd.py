@@ -41,3 +41,8 @@ def unit_start(unit: str, enable: bool = True, start: bool = True) -> StringComm
     if enable:
         return StringCommand("systemctl enable", *(["--now"] if start else []), QuoteString(unit))
     return StringCommand("systemctl start", QuoteString(unit))
+
+
+def unit_stop(unit: str) -> StringCommand:
+    """Stopped now and not started at boot."""
+    return StringCommand("systemctl disable --now", QuoteString(unit))

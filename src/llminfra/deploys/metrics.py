@@ -6,19 +6,17 @@ from __future__ import annotations
 import posixpath
 from io import StringIO
 
-from pyinfra import host
 from pyinfra.api import deploy
-from pyinfra.facts.files import FindFiles, FindInFile
-from pyinfra.operations import files, systemd
+from pyinfra.operations import systemd
 from pyinfra.operations.util import any_changed
 
 from llminfra.commands.net import reach
-from llminfra.commands.systemd import KIT_HEADER
 from llminfra.model import Stack
 from llminfra.model.metrics import (
     PROMETHEUS_BIND, duration_seconds, exporter_bind, exports_gpus, exports_node, host_metrics, metrics_of,
 )
-from llminfra.operations import private
+from llminfra.operations import paths, private
+from llminfra.operations import systemd as kit_systemd
 from llminfra.operations import prometheus as scrapes
 from llminfra.operations.http import answers
 from llminfra.render.files import RenderedFile
@@ -36,19 +34,13 @@ READY_TIMEOUT = 60
 
 
 def _put(what: str, rendered: RenderedFile):
-    return files.put(name=what, src=StringIO(rendered.content), dest=rendered.path_on_host,
-                     mode=rendered.mode.lstrip("0") or "0", create_remote_dir=True)  # fmt: skip
-
-
-def _kit_written(path: str) -> bool:
-    return bool(host.get_fact(FindInFile, path=path, pattern=f"^{KIT_HEADER}"))
+    return paths.file(name=what, src=StringIO(rendered.content), path=rendered.path_on_host,
+                      mode=rendered.mode.lstrip("0") or "0")  # fmt: skip
 
 
 def _retire(service: str, defaults: str) -> None:
     """Metrics turned off: stop what the kit set up (its defaults file says so); data stays."""
-    if _kit_written(defaults):
-        systemd.service(name=f"{service} stopped (metrics off)", service=service,
-                        running=False, enabled=False)  # fmt: skip
+    kit_systemd.retired(name=f"{service} stopped (metrics off)", unit=service, kit_file=defaults)
 
 
 def retire_prometheus() -> None:
@@ -80,22 +72,19 @@ def prometheus(stack: Stack, gateway: str) -> None:
     args = _put("Prometheus arguments (loopback only)", render_prometheus_defaults(stack, gateway))
     config = _put("Prometheus scrape configuration", render_prometheus_config(stack, gateway))
     install("Install Prometheus", [PROMETHEUS], no_recommends=True)
-    files.directory(name="Model server keys directory", path=KEY_DIR, user=PROMETHEUS,
+    paths.directory(name="Model server keys directory", path=KEY_DIR, user=PROMETHEUS,
                     group=PROMETHEUS, mode="700")  # fmt: skip
     keys = prometheus_key_files(stack, gateway)
     for key in keys:
         private.file(name=f"Key {posixpath.basename(key.path_on_host)}", path=key.path_on_host,
                      src=StringIO(key.content), user=PROMETHEUS, group=PROMETHEUS)  # fmt: skip
-    wanted = {k.path_on_host for k in keys}
-    for path in host.get_fact(FindFiles, path=KEY_DIR, fname="*.key", maxdepth=1) or []:
-        if path not in wanted:
-            files.file(name=f"Key {posixpath.basename(path)} no longer scraped", path=path,
-                       present=False)  # fmt: skip
+    paths.absent_except(name="Keys no longer scraped", directory=KEY_DIR, fname="*.key",
+                        keep=[k.path_on_host for k in keys])  # fmt: skip
     systemd.service(name="Restart Prometheus (arguments changed)", service=PROMETHEUS,
                     restarted=True, _if=args.did_change)  # fmt: skip
     systemd.service(name="Reload Prometheus (targets changed)", service=PROMETHEUS, reloaded=True,
                     _if=config.did_change)  # fmt: skip
-    systemd.service(name="Prometheus running", service=PROMETHEUS, running=True, enabled=True)
+    kit_systemd.running(name="Prometheus running", unit=PROMETHEUS)
     base = f"http://{reach(PROMETHEUS_BIND)}:{m.port}"
     answers(name="Prometheus is ready", url=f"{base}/-/ready", what="Prometheus /-/ready",
             timeout=READY_TIMEOUT)  # fmt: skip
@@ -124,8 +113,7 @@ def node_exporter(stack: Stack, host_name: str) -> None:
     install("Install the node exporter", [NODE_EXPORTER], no_recommends=True)
     systemd.service(name="Restart the node exporter (arguments changed)", service=NODE_EXPORTER,
                     restarted=True, _if=args.did_change)  # fmt: skip
-    systemd.service(name="Node exporter running", service=NODE_EXPORTER, running=True,
-                    enabled=True)  # fmt: skip
+    kit_systemd.running(name="Node exporter running", unit=NODE_EXPORTER)
     timer = f"{GPU_UNIT}.timer"
     if exports_gpus(stack, host_name):
         script, service, unit = render_gpu_collector(stack, host_name)
@@ -135,8 +123,7 @@ def node_exporter(stack: Stack, host_name: str) -> None:
                               _if=any_changed(*changed))  # fmt: skip
         systemd.service(name="Restart the GPU metrics timer", service=timer, restarted=True,
                         _if=any_changed(*changed))  # fmt: skip
-        systemd.service(name="GPU metrics timer running", service=timer, running=True,
-                        enabled=True)  # fmt: skip
+        kit_systemd.running(name="GPU metrics timer running", unit=timer)
     else:
         _retire(timer, f"/etc/systemd/system/{timer}")
     gpu = stack.gpu_hosts[host_name]

@@ -8,16 +8,13 @@ authorized_keys line are both known while pyinfra prepares, whatever the host or
 from __future__ import annotations
 
 import os
-import posixpath
 import subprocess
 import threading
 from io import StringIO
 from pathlib import Path
 
-from pyinfra import host
 from pyinfra.api import DeployError, deploy
-from pyinfra.facts.files import FindFiles
-from pyinfra.operations import files, systemd
+from pyinfra.operations import systemd
 from pyinfra.operations.util import any_changed
 
 from llminfra.commands.net import reach
@@ -134,13 +131,11 @@ def retired_tunnels(stack: Stack, gateway: str) -> None:
     + gateway: key of ``stack.gateways``
     """
     wanted = stack.tunnels(gateway)
+    paths.absent_except(name="Unpin host keys no longer tunnelled", directory=TUNNEL_DIR,
+                        fname="known_hosts.*",
+                        keep=[known_hosts_path(t.gpu_host) for t in wanted])  # fmt: skip
     kit_systemd.units_absent(name="Tunnel units no longer declared", prefix=TUNNEL_UNIT_PREFIX,
                              keep=[t.unit for t in wanted])  # fmt: skip
-    pinned = {known_hosts_path(t.gpu_host) for t in wanted}
-    for path in host.get_fact(FindFiles, path=TUNNEL_DIR, fname="known_hosts.*", maxdepth=1):
-        if path not in pinned:
-            files.file(name=f"Unpin {posixpath.basename(path).removeprefix('known_hosts.')}",
-                       path=path, present=False)  # fmt: skip
 
 
 @deploy("Tunnels")

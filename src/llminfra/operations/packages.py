@@ -10,13 +10,14 @@ from llminfra.facts.batch import expecting
 from llminfra.facts.host import observe, wanted
 
 
-@expecting(lambda packages: [wanted(packages=packages)])
+@expecting(lambda packages, **_: [wanted(packages=packages)])
 @operation()
-def installed(packages: list[str]):
+def installed(packages: list[str], no_recommends: bool = False):
     """
     Install the ``packages`` that are missing, refreshing the package lists first.
 
     + packages: Debian package names
+    + no_recommends: leave out the packages they only recommend
 
     Nothing is refreshed while everything is installed: pyinfra's ``apt.packages(update=True,
     cache_time=...)`` would report a change whenever the cache is old, so a second run would
@@ -33,4 +34,4 @@ def installed(packages: list[str]):
     if not missing:
         host.noop(f"{', '.join(packages)} installed")
         return
-    yield apt_install(missing)
+    yield apt_install(missing, no_recommends=no_recommends)

@@ -12,8 +12,10 @@ from typing import IO
 
 from pyinfra import host
 from pyinfra.api import FileUploadCommand, operation
+from pyinfra.facts.files import FindFiles
 
 from llminfra.commands.files import chmod, make_directory, remove, set_owner
+from llminfra.facts import batch
 from llminfra.facts.batch import expecting
 from llminfra.facts.host import observe, wanted
 
@@ -117,3 +119,32 @@ def absent(path: str):
         host.noop(f"{path} is absent")
         return
     yield remove(path)
+
+
+def _found_fact(directory: str, fname: str):
+    return FindFiles, {"path": directory, "fname": fname, "maxdepth": 1}
+
+
+@expecting(lambda directory, fname, **_: [_found_fact(directory, fname)])
+@operation()
+def absent_except(directory: str, fname: str, keep: list[str]):
+    """
+    Remove the files directly in ``directory`` matching ``fname`` that are not in ``keep``.
+
+    + directory: where to look (not below it)
+    + fname: a ``find -name`` pattern, e.g. ``*.key``
+    + keep: full paths that stay
+
+    **Examples:**
+
+    .. code:: python
+
+        paths.absent_except(name="Keys no longer scraped", directory="/etc/prometheus/keys",
+                            fname="*.key", keep=["/etc/prometheus/keys/gpu-1-vllm.key"])
+    """
+    stale = sorted(set(batch.read(_found_fact(directory, fname)) or []) - set(keep))
+    if not stale:
+        host.noop(f"no stale {fname} in {directory}")
+        return
+    for path in stale:
+        yield remove(path)

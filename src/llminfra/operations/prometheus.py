@@ -7,11 +7,14 @@ from pyinfra.api import operation
 
 from llminfra.commands.http import wait_command
 from llminfra.commands.prometheus import UP_COUNT, query_value
+from llminfra.facts import batch
+from llminfra.facts.batch import expecting
 from llminfra.facts.prometheus import TargetsUp
 
 from .progress import Watched
 
 
+@expecting(lambda url, **_: [(TargetsUp, {"url": url})])
 @operation()
 def scraped(url: str, targets: int, timeout: int = 120):
     """
@@ -22,7 +25,7 @@ def scraped(url: str, targets: int, timeout: int = 120):
     + targets: how many are configured (Prometheus itself included)
     + timeout: seconds to wait
     """
-    up = host.get_fact(TargetsUp, url=url)
+    up = batch.get(TargetsUp, url=url)
     if up == targets:
         host.noop(f"Prometheus scrapes all {targets} targets")
         return

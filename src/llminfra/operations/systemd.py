@@ -5,7 +5,9 @@ from __future__ import annotations
 from pyinfra import host
 from pyinfra.api import operation
 
-from llminfra.commands.systemd import daemon_reload, unit_remove, unit_start
+from pyinfra.facts.files import FindInFile
+
+from llminfra.commands.systemd import KIT_HEADER, daemon_reload, unit_remove, unit_start, unit_stop
 from llminfra.facts import batch
 from llminfra.facts.batch import expecting
 from llminfra.facts.host import observe, wanted
@@ -67,3 +69,34 @@ def running(unit: str):
         host.noop(f"{unit} is running and enabled")
         return
     yield unit_start(unit, enable=enable, start=start)
+
+
+def _kit_file_fact(kit_file: str):
+    return FindInFile, {"path": kit_file, "pattern": f"^{KIT_HEADER}"}
+
+
+@expecting(lambda unit, kit_file: [_kit_file_fact(kit_file), wanted(units=[unit])])
+@operation()
+def retired(unit: str, kit_file: str):
+    """
+    Stop ``unit`` and keep it from starting at boot, if the kit set it up: ``kit_file`` (its
+    unit or defaults file) starts with the kit's header. Anything else is left alone.
+
+    + unit: the unit, e.g. ``prometheus``
+    + kit_file: the file the kit wrote for it
+
+    **Examples:**
+
+    .. code:: python
+
+        systemd.retired(name="Prometheus stopped (metrics off)", unit="prometheus",
+                        kit_file="/etc/default/prometheus")
+    """
+    if not batch.read(_kit_file_fact(kit_file)):
+        host.noop(f"{unit} was not set up by llminfra")
+        return
+    seen = observe(units=[unit])["units"][unit]
+    if seen["active"] != "active" and seen["enabled"] not in BOOTS:
+        host.noop(f"{unit} is stopped")
+        return
+    yield unit_stop(unit)
