@@ -5,11 +5,13 @@ announce the facts they will read when deploy code calls them (:func:`expecting`
 op that reads one (:func:`get`) sends a single :class:`Batch` command holding every announced
 fact that has not been read yet, and the others' answers wait for their ops.
 
-Batching is the no-change fast path: once any op of the run has executed a command on any
-host, what was gathered is dropped and every read is live, one command each, as in plain
-pyinfra (an op on one host may change what a probe on another sees). Each answer is served
-once, so an op that reads its fact again (a retry) reads it live. A fact that failed inside the
-batch is read again on its own, so its error is reported as pyinfra reports it.
+Batching is the no-change fast path: answers are kept only while no op of the run has executed
+a command on any host. From the first change on, what was gathered is dropped and every read is
+live, one command each, as in plain pyinfra (an op on one host may change what a probe on
+another sees). Without ``-y`` pyinfra runs each op's body twice (to show the plan, then to
+execute); the second run reads the answers of the first while nothing has changed. A fact that
+failed inside the batch is read again on its own, so its error is reported as pyinfra reports
+it.
 """
 
 from __future__ import annotations
@@ -132,10 +134,11 @@ def get(cls: type, **kwargs) -> Any:
         store["answers"].clear()
         return host.get_fact(cls, **kwargs)
     if key in store["answers"]:
-        return store["answers"].pop(key)
+        return store["answers"][key]
     others = [(k, kw) for k, kw in store["expected"].items() if k not in store["answers"]]
     if not others:
-        return host.get_fact(cls, **kwargs)
+        store["answers"][key] = host.get_fact(cls, **kwargs)
+        return store["answers"][key]
     asked = [(cls, kwargs), *((k[0], kw) for k, kw in others)]
     results = host.get_fact(Batch, facts=tuple((c, tuple(sorted(kw.items()))) for c, kw in asked))
     for index, (other_key, other_kwargs) in enumerate(others, start=1):
@@ -144,7 +147,9 @@ def get(cls: type, **kwargs) -> Any:
             if ok:
                 store["answers"][other_key] = value
     ok, value = _value(cls, kwargs, *results[0]) if results else (False, None)
-    return value if ok else host.get_fact(cls, **kwargs)
+    value = value if ok else host.get_fact(cls, **kwargs)
+    store["answers"][key] = value
+    return value
 
 
 def static(cls: type, **kwargs) -> Any:
