@@ -9,7 +9,6 @@ import pytest
 from pyinfra.api import Config, FactBase, Inventory, State
 from pyinfra.api.connect import connect_all
 from pyinfra.api.exceptions import PyinfraError
-from pyinfra.api.operation import add_op
 from pyinfra.api.operations import run_ops
 from pyinfra.connectors.local import LocalConnector
 from pyinfra.context import ctx_host, ctx_state
