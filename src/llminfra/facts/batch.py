@@ -56,8 +56,8 @@ def _command(cls: type, kwargs: dict[str, Any]):
 
 class Batch(FactBase[list[tuple[int, list[str]]]]):
     """
-    The output of several fact commands run one after the other: per fact its exit status and
-    its stdout lines, in the order asked.
+    The output of several fact commands, run side by side: per fact its exit status and its
+    stdout lines, in the order asked.
     """
 
     @override
@@ -66,11 +66,16 @@ class Batch(FactBase[list[tuple[int, list[str]]]]):
 
     @override
     def command(self, facts):
-        parts: list[Any] = []
+        # side by side (the commands only read), each into its own file, printed in order after
+        parts: list[Any] = ["d=$(mktemp -d) || exit 1;"]
         for index, (cls, items) in enumerate(facts):
-            parts += [f"echo '{MARK} {index}'; (", _command(cls, dict(items)),
-                      f"); echo \"{MARK}-status {index} $?\";"]
-        return StringCommand(*parts, "true")
+            parts += ["( (", _command(cls, dict(items)), f") >\"$d/{index}\" 2>/dev/null;",
+                      f"echo $? >\"$d/{index}.rc\" ) &"]
+        parts += ["wait;", f"for i in $(seq 0 {len(facts) - 1}); do echo \"{MARK} $i\";",
+                  'cat "$d/$i"; [ -n "$(tail -c1 "$d/$i")" ] && echo;',  # a last line without \n
+                  f'echo "{MARK}-status $i $(cat "$d/$i.rc")"; done;',
+                  'rm -rf "$d"']
+        return StringCommand(*parts)
 
     @override
     def process(self, output):
