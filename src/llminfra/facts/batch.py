@@ -91,7 +91,7 @@ class Batch(FactBase[list[tuple[int, list[str]]]]):
         return results
 
 
-def _executed_anywhere() -> int:
+def executed_anywhere() -> int:
     """Ops that executed commands so far, on every host (0 outside a real run)."""
     try:
         return sum(1 for ops in host.state.ops.values() for data in ops.values()
@@ -135,7 +135,7 @@ def get(cls: type, **kwargs) -> Any:
     store = _store()
     key = _key(cls, {k: _hashable(v) for k, v in kwargs.items()})
     store["expected"].pop(key, None)
-    if _executed_anywhere():  # something changed: what was gathered may be stale
+    if executed_anywhere():  # something changed: what was gathered may be stale
         store["answers"].clear()
         return host.get_fact(cls, **kwargs)
     if key in store["answers"]:
