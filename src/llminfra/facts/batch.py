@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from pyinfra import host
@@ -167,17 +168,17 @@ def static(cls: type, **kwargs) -> Any:
     return store[key]
 
 
-def expecting(facts_of):
+def expecting(facts_of: Callable[..., Iterable[Any]]) -> Callable[[Any], Any]:
     """Decorate an ``@operation``: calling it from deploy code announces the facts its body will
     read. ``facts_of(**arguments)`` gets the op's bound arguments (defaults filled in) and
     returns ``[(FactClass, kwargs), ...]`` (or callables announcing more, like
     :func:`llminfra.facts.host.wanted`). Tests calling ``op._inner`` announce nothing."""
 
-    def wrap(op):
+    def wrap(op: Any) -> Any:
         signature = inspect.signature(op._inner)
 
         @functools.wraps(op)
-        def call(*args, **kwargs):
+        def call(*args: Any, **kwargs: Any) -> Any:
             plain = {k: v for k, v in kwargs.items() if k != "name" and not k.startswith("_")}
             try:
                 bound = signature.bind(*args, **plain)

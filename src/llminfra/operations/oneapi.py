@@ -49,7 +49,7 @@ _EARLY: dict[tuple[str, ...], subprocess.Popen[str]] = {}
 
 
 def _plan_argv(stack_file: str, gateway: str, prune: bool = False, adopt: bool = False,
-               reenable: bool = False, **_) -> list[str]:
+               reenable: bool = False, **_: object) -> list[str]:
     return channels_argv("plan", stack_file, gateway, prune=prune, adopt=adopt,
                          reenable=reenable)
 
