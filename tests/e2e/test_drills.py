@@ -125,7 +125,8 @@ def test_oneapi_container_recreated_keeps_its_data(lab_state, stack):
 
 # -- the admin API fails in the middle of an apply --------------------------------------------
 
-FAULTS = "lose_write=2,drop_write=4"  # write 2 done but its answer lost; write 4 never done
+# write 2 is done but its answer lost; from write 3 on nothing gets through (retries included)
+FAULTS = "lose_write=2," + ",".join(f"drop_write={n}" for n in range(3, 12))
 
 
 def _compose(stack, *args: str) -> str:
@@ -211,6 +212,8 @@ def test_unreachable_host_is_named_in_one_summary_line(lab_state):
     print(f"\n[e2e] unreachable summary: {lines}")
     assert len(lines) == 1 and "relay-1" in lines[0]
     assert "gw-1" not in lines[0] and "gpu-1" not in lines[0]
-    assert proc.stderr.rstrip().splitlines()[-1] == lines[0]  # the run's last word
+    out = proc.stderr.splitlines()
+    ends = [i for i, line in enumerate(out) if "Disconnecting from hosts" in line]
+    assert not ends or out.index(lines[0]) > ends[-1]  # after pyinfra's own end of run
     result, _, _ = run_pyinfra()
     assert result["results"]["totals"]["error"] == 0
