@@ -7,7 +7,6 @@ from io import StringIO
 from pyinfra import host
 from pyinfra.api import DeployError, deploy
 from pyinfra.facts.deb import DebArch
-from pyinfra.facts.server import LinuxDistribution
 from pyinfra.operations import apt, files, systemd
 
 from llminfra.commands.apt import (
@@ -17,6 +16,8 @@ from llminfra.commands.apt import (
     docker_apt_source,
 )
 from llminfra.model import Mirrors, Stack
+from llminfra.facts import batch
+from llminfra.facts.preflight import Preflight
 from llminfra.operations import docker
 from llminfra.operations import systemd as kit_systemd
 from llminfra.render.daemon import render_daemon_json
@@ -28,9 +29,9 @@ DISTRO_COMPOSE = {("debian", "trixie"): "docker-compose", ("ubuntu", None): "doc
 
 
 def _distro() -> tuple[str, str]:
-    info = host.get_fact(LinuxDistribution)
-    name = (info.get("name") or "").lower()
-    return name, (info.get("release_meta") or {}).get("VERSION_CODENAME", "")
+    # the preflight read ID and VERSION_CODENAME of /etc/os-release already
+    found = batch.static(Preflight, _sudo=False)
+    return found.get("os", ""), found.get("codename", "")
 
 
 def compose_package(name: str, codename: str) -> str | None:

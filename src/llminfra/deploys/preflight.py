@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyinfra import host
 from pyinfra.api import DeployError
 
+from llminfra.facts import batch
 from llminfra.facts.preflight import Preflight
 from llminfra.model import Stack
 
@@ -48,7 +48,7 @@ def problems(found: dict[str, Any], *, user: str, sudo: bool, docker_install: st
 def preflight(stack: Stack, name: str, docker: bool = True) -> None:
     """Raise one line naming the host and every reason it cannot be deployed to."""
     ssh = stack.host(name).ssh
-    found = host.get_fact(Preflight, _sudo=False)
+    found = batch.static(Preflight, _sudo=False)
     errors = problems(found, user=ssh.user, sudo=ssh.sudo,
                       docker_install=stack.mirrors.docker_install if docker else None)
     if errors:
