@@ -16,6 +16,8 @@ import os
 import time
 
 COUNTS: dict[str, dict] = {}
+TIMELINE: list[tuple] = []  # (sent at, answered at, host, command start) in s from start
+T0 = time.monotonic()
 
 
 def _record(host: str, kind: str, text: str = "") -> None:
@@ -33,7 +35,12 @@ def install() -> None:
 
     def run_counted(self, command, *args, **kwargs):
         _record(self.host.name, "commands", str(command))
-        return run(self, command, *args, **kwargs)
+        started = time.monotonic()
+        try:
+            return run(self, command, *args, **kwargs)
+        finally:
+            TIMELINE.append((round(started - T0, 3), round(time.monotonic() - T0, 3),
+                             self.host.name, str(command)[:60]))
 
     def put_counted(self, *args, **kwargs):
         _record(self.host.name, "uploads")
@@ -51,7 +58,8 @@ def install() -> None:
 def _dump(path: str, started: float) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
-        json.dump({"seconds": time.monotonic() - started, "hosts": COUNTS}, fh)
+        json.dump({"seconds": time.monotonic() - started, "hosts": COUNTS,
+                   "timeline": TIMELINE}, fh)
 
 
 def main() -> None:

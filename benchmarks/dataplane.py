@@ -76,8 +76,8 @@ def paths(repo: Path, state) -> list[tuple[str, dict, dict, str | None]]:
     ]
 
 
-def _summary(streams: list[dict]) -> tuple[float, float, int, int]:
-    """(median TTFT ms, median gap ms, clumped streams, failed streams)."""
+def _summary(streams: list[dict]) -> tuple[float, float, int, int, str]:
+    """(median TTFT ms, median gap ms, clumped streams, failed streams, an error seen)."""
     good = [s["arrivals"] for s in streams if not s["error"] and s["arrivals"]]
     if not good:
         errors = {s["error"] for s in streams}
@@ -85,7 +85,9 @@ def _summary(streams: list[dict]) -> tuple[float, float, int, int]:
     ttft = statistics.median(a[0] for a in good) * 1000
     gaps = [b - a for arr in good for a, b in zip(arr, arr[1:], strict=False)]
     gap = statistics.median(gaps) * 1000 if gaps else 0.0
-    return ttft, gap, sum(1 for a in good if clumped(a)), len(streams) - len(good)
+    errors = [s["error"] for s in streams if s["error"]]
+    return (ttft, gap, sum(1 for a in good if clumped(a)), len(streams) - len(good),
+            errors[0][:120] if errors else "")
 
 
 def run(repo: Path, repeats: int, quick: bool = False, log=print,
@@ -101,7 +103,7 @@ def run(repo: Path, repeats: int, quick: bool = False, log=print,
                 gap = Figure(SUITE, f"{name}, {n} stream(s): chunk gap p50", "ms", "direct")
                 clump = Figure(SUITE, f"{name}, {n} stream(s): clumped streams", "streams",
                                "direct", goal=Goal("added", 0))
-                failed = 0
+                failed, seen = 0, ""
                 for _ in range(repeats):
                     floor = _summary(probe({**direct, "streams": n}, inside))
                     value = _summary(probe({**via, "streams": n}))
@@ -109,8 +111,9 @@ def run(repo: Path, repeats: int, quick: bool = False, log=print,
                     gap.add(value[1], floor[1])
                     clump.add(value[2], floor[2])
                     failed += value[3] + floor[3]
+                    seen = seen or value[4] or floor[4]
                 if failed:
-                    ttft.note = f"{failed} stream(s) failed over the repeats"
+                    ttft.note = f"{failed} of {2 * n * repeats} streams failed (e.g. {seen})"
                 log(f"[bench] {name} x{n}: TTFT {ttft.values[-1]:.1f} ms vs direct "
                     f"{ttft.floors[-1]:.1f} ms")
                 figures.update({(name, n, "ttft"): ttft, (name, n, "gap"): gap,

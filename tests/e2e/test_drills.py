@@ -108,10 +108,9 @@ def test_gpu_host_restarted_converges_on_the_next_run(lab_state, stack):
 # -- the gateway's OneAPI container is recreated: data kept, next run converges ---------------
 
 def test_oneapi_container_recreated_keeps_its_data(lab_state, stack):
-    data_dir = stack.gateways["gw-1"].oneapi_settings.data_dir
-    project = data_dir.rstrip("/").rsplit("/", 1)[1]
-    on(lab_state, "gw-1", f"docker rm -f $(docker ps -aq --filter "
-                          f"label=com.docker.compose.project={project})")
+    box = on(lab_state, "gw-1", "docker ps -aq --filter label=com.docker.compose.service=oneapi")
+    assert box
+    on(lab_state, "gw-1", f"docker rm -f {box}")
     result, _, _ = run_pyinfra()
     changed = changed_by_host(result)
     assert set(changed) == {"gw-1"}, changed

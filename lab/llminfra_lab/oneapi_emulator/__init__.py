@@ -22,6 +22,9 @@ __all__ = ["Emulator"]
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default listen backlog is 5: fifty clients at once then wait out SYN
+    # retransmits (1 s, 3 s); OneAPI's Go server listens with the kernel's somaxconn
+    request_queue_size = 1024
 
 
 class Emulator:
