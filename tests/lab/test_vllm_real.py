@@ -59,7 +59,7 @@ def stack_for(cases: dict[str, tuple[dict, bool]]):
                 for i, (name, (fields, _)) in enumerate(cases.items())]
     doc = {
         "name": "vllm-flags",
-        "gpu_hosts": {"gpu-1": {"ssh": {"host": "10.0.0.1", "host_key": "ssh-ed25519 AAAAk"},
+        "gpu_hosts": {"gpu-1": {"allow_risky": ["public_model_port"], "ssh": {"host": "10.0.0.1", "host_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKw3hrqqjSTb/qLWzvkZ/FkxUTX42glyh8OA5pWzex2s"},
                                 "gpus": 2, "services": services}},
         "gateways": {"gw-1": {
             "ssh": {"host": "10.0.0.3"},
