@@ -71,13 +71,15 @@ def prometheus(stack: Stack, gateway: str) -> None:
         return
     args = _put("Prometheus arguments (loopback only)", render_prometheus_defaults(stack, gateway))
     config = _put("Prometheus scrape configuration", render_prometheus_config(stack, gateway))
-    install("Install Prometheus", [PROMETHEUS], no_recommends=True)
+    installed = install("Install Prometheus", [PROMETHEUS], no_recommends=True)
     paths.directory(name="Model server keys directory", path=KEY_DIR, user=PROMETHEUS,
                     group=PROMETHEUS, mode="700")  # fmt: skip
     keys = prometheus_key_files(stack, gateway)
+    changed = [args, config, installed]
     for key in keys:
-        private.file(name=f"Key {posixpath.basename(key.path_on_host)}", path=key.path_on_host,
-                     src=StringIO(key.content), user=PROMETHEUS, group=PROMETHEUS)  # fmt: skip
+        changed.append(private.file(
+            name=f"Key {posixpath.basename(key.path_on_host)}", path=key.path_on_host,
+            src=StringIO(key.content), user=PROMETHEUS, group=PROMETHEUS))
     paths.absent_except(name="Keys no longer scraped", directory=KEY_DIR, fname="*.key",
                         keep=[k.path_on_host for k in keys])  # fmt: skip
     systemd.service(name="Restart Prometheus (arguments changed)", service=PROMETHEUS,
@@ -88,10 +90,14 @@ def prometheus(stack: Stack, gateway: str) -> None:
     base = f"http://{reach(PROMETHEUS_BIND)}:{m.port}"
     answers(name="Prometheus is ready", url=f"{base}/-/ready", what="Prometheus /-/ready",
             timeout=READY_TIMEOUT)  # fmt: skip
-    # proves every exporter and model server is reachable the way it was declared
+    # Proves every exporter and model server is reachable the way it was declared, whenever
+    # what Prometheus scrapes changed. Not on an unchanged run: a target restarted since its
+    # last scrape (a model server, the engine) reads down until the next one, and waiting
+    # for that would be reported as a change.
     scrapes.scraped(name="Prometheus scrapes every target", url=f"{base}/api/v1/query",
                     targets=len(scrape_targets(stack, gateway)) + 1,  # + Prometheus itself
-                    timeout=READY_TIMEOUT + 2 * int(duration_seconds(m.scrape_interval)))  # fmt: skip
+                    timeout=READY_TIMEOUT + 2 * int(duration_seconds(m.scrape_interval)),
+                    _if=any_changed(*changed))  # fmt: skip
 
 
 @deploy("Node exporter")
