@@ -246,9 +246,6 @@ def test_litellm_startup_time(hosts, stack):
     assert ms < 120_000
 
 
-@pytest.mark.xfail(strict=False, reason="known bug (open): after the LiteLLM container restart "
-                   "above, a second run on a metrics-enabled LiteLLM gateway reruns 'Prometheus "
-                   "scrapes every target'; the OneAPI tier's zero-change run holds")
 def test_zz_second_run_reports_zero_changes(switched, gateway, keys):
     stream(client(gateway, keys["apps"]), "smollm2:135m")  # up again after the restart
     result, _, took = run_pyinfra()
