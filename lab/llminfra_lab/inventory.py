@@ -56,13 +56,13 @@ def _gateway_software(state: LabState) -> dict:
             "root_access_token": "ONEAPI_ROOT_ACCESS_TOKEN", **section}
 
 
-def _direct_ollama(state: LabState, name: str) -> dict:
+def _direct_ollama(state: LabState, name: str, model: str = "qwen2.5:0.5b") -> dict:
     return {
         "ssh": _ssh(state, name),
         "address": state.hosts[name].address,
         "services": [{
             "kind": "ollama", "name": "ollama", "image": "ollama/ollama:lab",
-            "port": 11434, "gpus": "cpu", "models": ["qwen2.5:0.5b"],
+            "port": 11434, "gpus": "cpu", "models": [model],
             # Ollama takes no key: published on the private lab address only
             "bind": state.hosts[name].address, "ready_timeout": 300,
         }],
@@ -95,7 +95,9 @@ def lab_stack(state: LabState) -> dict:
                 ],
             },
             # `lab up --gpu-hosts N`: more hosts like gpu-1 (the fan-out benchmark)
-            **{name: _direct_ollama(state, name) for name, host in state.hosts.items()
+            # (each its own model name: one model on two hosts needs priorities)
+            **{name: _direct_ollama(state, name, f"qwen2.5:{name}")
+               for name, host in state.hosts.items()
                if host.role == "gpu" and name not in ("gpu-1", "gpu-2")},
         },
         "gateways": {

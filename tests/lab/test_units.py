@@ -256,3 +256,27 @@ def test_printed_client_exports_never_shadow_a_lab_secret(tmp_path):
     assert declared <= set(SECRETS)
     assert not declared & set(PRINTED_EXPORTS)
     assert "OPENAI_API_KEY" in PRINTED_EXPORTS  # what OpenAI clients read
+
+
+def test_gpu_hosts_knob_adds_hosts_like_gpu1(tmp_path):
+    from llminfra_lab.state import lab_hosts
+
+    specs = lab_hosts(6)
+    names = [s.name for s in specs]
+    assert names == ["gw-1", "gpu-1", "gpu-2", "gpu-3", "gpu-4", "gpu-5", "gpu-6", "relay-1"]
+    assert {s.octet for s in specs if s.name in ("gpu-3", "gpu-6")} == {31, 34}
+    assert lab_hosts() == HOSTS
+    with pytest.raises(ValueError):
+        lab_hosts(1)
+    lab = tmp_path / ".lab"
+    lab_ca(lab / "ca")
+    _operator_key(lab)
+    server_cert(lab / "ca", lab / "relay-1", ("relay-1.lab",), (address(13),))
+    state = _state(str(lab))
+    state.hosts.update({s.name: LabHost(s.name, s.role, address(s.octet), "c-" + s.name, False,
+                                        f"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{s.octet:0>43}")
+                        for s in specs if s.name.startswith("gpu-") and s.octet > 30})
+    write_secrets(tmp_path / "lab.secrets.env")
+    stack = parse_stack(lab_stack(state), tmp_path / "lab.yml")
+    assert sorted(stack.gpu_hosts) == [f"gpu-{i}" for i in range(1, 7)]
+    assert stack.gpu_hosts["gpu-5"].services[0].served() == ["qwen2.5:gpu-5"]

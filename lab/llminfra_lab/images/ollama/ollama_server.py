@@ -455,6 +455,9 @@ def serve() -> None:
     proc = start_backend()
     # PID 1 in the container: stop promptly on `docker stop`
     signal.signal(signal.SIGTERM, lambda *_: proc.terminate())
+    # the real Ollama (Go) listens with the kernel's backlog; socketserver's 5 resets clients
+    # when fifty streams arrive at once
+    ThreadingHTTPServer.request_queue_size = 1024
     httpd = ThreadingHTTPServer((host, port), Handler)
     httpd.daemon_threads = True
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
