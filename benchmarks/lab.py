@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -38,6 +39,7 @@ def lab_lock(log=print):
 @dataclass
 class Run:
     seconds: float
+    cpu: float  # user + system seconds of the pyinfra process (and its children) here
     hosts: dict[str, dict]  # host -> {"commands", "uploads", "downloads", "sent"}
     result: dict | None  # pyinfra --json output (None for runs without --json)
     output: str
@@ -63,10 +65,13 @@ def counted_pyinfra(repo: Path, deploy: str, *extra: str, inventory: str = "inve
     env = {**os.environ, "LLMINFRA_COUNT_FILE": counts,
            "PYTHONPATH": os.pathsep.join([str(repo), os.environ.get("PYTHONPATH", "")])}
     try:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.monotonic()
         proc = subprocess.run(argv, cwd=repo, env=env, capture_output=True, text=True,
                               timeout=timeout, check=False)
         took = time.monotonic() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         hosts = json.loads(Path(counts).read_text() or "{}").get("hosts", {})
     finally:
         Path(counts).unlink(missing_ok=True)
@@ -76,7 +81,7 @@ def counted_pyinfra(repo: Path, deploy: str, *extra: str, inventory: str = "inve
     result = None
     if json_out and proc.stdout.strip().startswith("{"):
         result = json.loads(proc.stdout)
-    return Run(took, hosts, result, proc.stderr + proc.stdout)
+    return Run(took, cpu, hosts, result, proc.stderr + proc.stdout)
 
 
 def lab_up(repo: Path, log=print):

@@ -37,7 +37,11 @@ def measure(repo: Path, repeats: int, log=print) -> tuple[list[Figure], list]:
                   goal=Goal("ratio", MAX_RATIO))
     for run, floor in zip(runs, floors, strict=True):
         wall.add(run.seconds, floor.seconds)
-    figures = [wall]
+    cpu = Figure(SUITE, "no-change all.py: operator CPU", "s", "one-fact pyinfra run",
+                 note="CPU seconds of the pyinfra process (with the `llminfra channels` child)")
+    for run_, floor in zip(runs, floors, strict=True):
+        cpu.add(run_.cpu, floor.cpu)
+    figures = [wall, cpu]
     for name in sorted(runs[0].hosts):
         f = Figure(SUITE, f"no-change all.py: commands on {name}", "commands",
                    "one-fact pyinfra run", goal=Goal("value", MAX_COMMANDS))
