@@ -293,6 +293,8 @@ def test_teardown_leaves_nothing_running_and_a_redeploy_finds_the_old_data(
     assert channel_ids(stack) == ids_before  # the same database: nothing re-created
     assert (REPO / "inventory/.llminfra/lab-gw-1/oneapi-tokens.env").read_text() == tokens_before
     assert all(r["ok"] for r in smoke(gw_ip))  # the old token still works
+    # every hop, metrics included, converges again (Prometheus scrapes every 15 s)
+    wait_all_green(gw_ip)
 
 
 # -- host keys ----------------------------------------------------------------------------------
@@ -303,6 +305,7 @@ HOST_KEY = "/etc/ssh/ssh_host_ed25519_key"
 def test_a_changed_host_key_is_refused_until_re_pinned(lab_state, hosts, gw_ip):
     box = lab_state.hosts["relay-1"].container
     pinned = LAB_YML.read_text()
+    wait_all_green(gw_ip)  # a green start, so every red row below is the new key's doing
 
     def in_box(command: str) -> None:
         subprocess.run(["docker", "exec", box, "sh", "-c", command], check=True,
