@@ -133,7 +133,7 @@ CASES = [
     ('lora_name_equals', lambda d: svc(d).update(lora_modules={"a=b": "/x"}),
      "gpu-1: services/0/lora_modules/a=b: 'a=b' is not a model name (letters, digits and ._:/@+-, no ',' or spaces)"),
     ('quantization_shell', lambda d: svc(d).update(quantization="awq --trust-remote-code"),
-     "gpu-1: services/0/quantization: 'awq --trust-remote-code' is not a lower-case word (letters, digits, '_' and '-')"),
+     "gpu-1: services/0/quantization: 'awq --trust-remote-code' is not a lower-case word (letters, digits, '_' and '-', starting with a letter or digit)"),
     ('shm_size_words', lambda d: svc(d).update(shm_size="lots"),
      "gpu-1: services/0/shm_size: 'lots' is not a size such as 64m or 16g"),
     ('gpu_memory_bool', lambda d: svc(d).update(gpu_memory_utilization=True),

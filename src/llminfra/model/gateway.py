@@ -61,7 +61,7 @@ class OneApiSettings(Strict):
         description="Secret with root's password, 8 to 20 characters: it replaces OneAPI's "
         "default password; New-API's first-run setup creates root with it."
     )
-    sync_frequency: int = Field(60, ge=1, description="SYNC_FREQUENCY seconds (with Redis).")
+    sync_frequency: int = Field(60, ge=1, le=86400, description="SYNC_FREQUENCY seconds (with Redis).")
     env: Env = Field({}, description="Extra non-secret environment for OneAPI.")
     trust_ca_files: list[LocalPath] = Field(
         [], description="PEM CA certificates on the operator's machine (relative to the stack "
@@ -117,7 +117,7 @@ class GatewayNginx(Strict):
     http_port: Port = Field(80, description="Plain HTTP port (redirects to HTTPS, ACME).")
     https_port: Port = Field(443, description="HTTPS port.")
     read_timeout: int = Field(
-        1800, ge=30, description="Seconds Nginx waits between upstream bytes; long "
+        1800, ge=30, le=86400, description="Seconds Nginx waits between upstream bytes; long "
         "generations and slow first tokens need minutes, not Nginx's 60 s default."
     )
     client_max_body_size: Size = Field("64m", description="Largest request body (long prompts).")

@@ -23,7 +23,7 @@ class GpuHost(Strict):
         None, description="`direct`: address the gateway uses for service ports. Default `ssh.host`."
     )
     gpus: int | None = Field(
-        None, ge=0, description="Number of GPUs; when set, GPU indices are range-checked "
+        None, ge=0, le=1024, description="Number of GPUs; when set, GPU indices are range-checked "
         "before any SSH (the deploy always checks against nvidia-smi)."
     )
     data_dir: AbsPath = Field("/opt/llminfra", description="Where Compose projects and caches live.")

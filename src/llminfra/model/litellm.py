@@ -39,7 +39,7 @@ class LiteLLMSettings(Strict):
         "token name). Changing it changes every client key; renaming a token changes its key."
     )
     num_retries: int = Field(
-        2, ge=0, description="Retries per request; a failed deployment is retried on the next "
+        2, ge=0, le=100, description="Retries per request; a failed deployment is retried on the next "
         "one in priority order."
     )
     env: Env = Field({}, description="Extra non-secret environment for LiteLLM.")

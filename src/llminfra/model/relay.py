@@ -62,7 +62,7 @@ class RelayHost(Strict):
         ["1.1.1.1", "8.8.8.8"], min_length=1, max_length=8,
         description="DNS servers Nginx re-resolves upstreams with (provider IPs change).",
     )
-    read_timeout: int = Field(1800, ge=30, description="Seconds between upstream bytes.")
+    read_timeout: int = Field(1800, ge=30, le=86400, description="Seconds between upstream bytes.")
     allow_risky: list[RelayRisk] = Field(
         [], description="Risky settings this host opts into, each listed as a warning by "
         "`check`: `open_relay` (allow_cidrs admits every address)."

@@ -15,11 +15,16 @@ import ipaddress
 import posixpath
 import re
 import struct
+import unicodedata
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Beyond ASCII: C1 controls (NEL), format characters (zero-width space, bidi overrides, BOM),
+# line/paragraph separators, private use, surrogates and unassigned code points. Invisible in
+# a review, they change what a YAML parser, a shell or a proxy sees (or what a name looks like).
+_INVISIBLE = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cs", "Cn"})
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 _UNIX_USER = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 _PATH_CHARS = re.compile(r"^[A-Za-z0-9._+@%=,/-]+$")
@@ -33,7 +38,8 @@ _REGISTRY_PREFIX = r"(?:[a-z0-9][a-z0-9.-]*(?::[0-9]{1,5})?/)?"  # host[:port]/ 
 _IMAGE = re.compile(r"^" + _REGISTRY_PREFIX + r"[a-z0-9][a-z0-9._/-]*"
                     r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$")
 _IMAGE_REPO = re.compile(r"^" + _REGISTRY_PREFIX + r"[a-z0-9][a-z0-9._/-]*$")
-_REGISTRY = re.compile(r"^[a-z0-9][a-z0-9.-]*(:[0-9]{1,5})?(/[a-z0-9._-]+)*/?$")
+_DNS_LOWER = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*"
+_REGISTRY = re.compile(r"^" + _DNS_LOWER + r"(:[0-9]{1,5})?(/[a-z0-9][a-z0-9._-]*)*/?$")
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _SIZE = re.compile(r"^[0-9]{1,12}[kKmMgG]?$")
 _DURATION = re.compile(r"^(-1|0|([0-9]{1,6}(ms|s|m|h))+)$")
@@ -44,7 +50,8 @@ _URL_PREFIX = re.compile(r"^(/[A-Za-z0-9._~-]+)+/?$")
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]+\.[A-Za-z]{2,63}$")
 _IDENT = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 _RELAY_REF = re.compile(r"^[a-z0-9][a-z0-9-]*/[a-z0-9][a-z0-9_-]*$")
-_TOKEN_WORD = re.compile(r"^[a-z0-9_-]{1,32}$")
+_TOKEN_WORD = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")  # no leading '-': it follows a flag
+_TOKEN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._:@+-]*$")
 
 MAX_TEXT = 4096
 MODEL_NAME_MAX = 128
@@ -58,7 +65,17 @@ def _plain(value: str, what: str, limit: int = MAX_TEXT) -> str:
         raise ValueError(f"{value[:60]!r} holds a control character (line break, tab, NUL, ...)")
     if len(value) > limit:
         raise ValueError(f"should be at most {limit} characters")
+    if not value.isascii():
+        for c in value:
+            if unicodedata.category(c) in _INVISIBLE:
+                raise ValueError(f"{value[:60]!r} holds an invisible or control character "
+                                 f"(U+{ord(c):04X}: zero-width, bidi, line separator, ...)")
     return value
+
+
+def _port_text(port: str) -> bool:
+    """ASCII digits only: str.isdigit() also admits '٤٤٣' and '²', which no config reads."""
+    return port.isascii() and port.isdigit() and 1 <= int(port) <= 65535
 
 
 def _match(pattern: re.Pattern[str], value: str, what: str, limit: int = MAX_TEXT) -> str:
@@ -129,7 +146,7 @@ def host_port(value: str) -> str:
         if value.count(":") == 1:
             host, port = value.split(":")
         host_address(host)
-    if port is not None and not (port.isdigit() and 1 <= int(port) <= 65535):
+    if port is not None and not _port_text(port):
         raise ValueError(f"{value!r}: port should be 1..65535")
     return value
 
@@ -288,7 +305,11 @@ def image_tag(value: str) -> str:
 
 
 def registry(value: str) -> str:
-    return _match(_REGISTRY, value, "a registry (host[:port][/path], lower-case)", 512)
+    _match(_REGISTRY, value, "a registry (host[:port][/path], lower-case)", 512)
+    port = re.match(r"^[^:/]*:([0-9]+)", value)
+    if port and not _port_text(port.group(1)):
+        raise ValueError(f"{value!r}: port should be 1..65535")
+    return value
 
 
 def volume(value: str) -> str:
@@ -352,7 +373,18 @@ def text(value: str) -> str:
 
 
 def token_word(value: str) -> str:
-    return _match(_TOKEN_WORD, value, "a lower-case word (letters, digits, '_' and '-')")
+    return _match(_TOKEN_WORD, value, "a lower-case word (letters, digits, '_' and '-', "
+                  "starting with a letter or digit)")
+
+
+def token_name(value: str) -> str:
+    """A client token's name: it is a positional argument of `llminfra clients`, a key
+    variable's name once upper-cased, and OneAPI's stored name; plain ASCII, no leading '-'."""
+    text(value)
+    if not _TOKEN_NAME.match(value):
+        raise ValueError(f"{value!r} is not a token name (letters, digits, spaces and ._:@+-, "
+                         "starting with a letter or digit)")
+    return value
 
 
 # -- SSH host keys ------------------------------------------------------------------------
@@ -433,6 +465,7 @@ Identifier = Annotated[str, AfterValidator(identifier)]
 TokenWord = Annotated[str, AfterValidator(token_word)]
 RelayRef = Annotated[str, AfterValidator(relay_ref)]
 Text = Annotated[str, AfterValidator(text)]
+TokenName = Annotated[str, AfterValidator(token_name)]
 HostKey = Annotated[str, AfterValidator(host_key)]
 Env = Annotated[dict[EnvName, EnvValue], Field(max_length=256)]
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from .errors import line
+from .gateway_objects import token_key_var
 from .metrics_checks import check_metrics
 from .providers import channel_kind
 from .stack import Stack
@@ -27,7 +28,7 @@ def check_stack(stack: Stack) -> list[str]:
     return errors
 
 
-def _repeats(values: list[object]) -> Iterator[tuple[int, object, int]]:
+def _repeats(values: Sequence[object]) -> Iterator[tuple[int, object, int]]:
     """(index, value, index of its first use) for every value seen before."""
     first: dict[object, int] = {}
     for i, value in enumerate(values):
@@ -124,8 +125,13 @@ def _tunnels(stack: Stack) -> Iterator[str]:
 
 
 def _channels(stack: Stack) -> Iterator[str]:
-    for i, name, j in _repeats([ch.name for ch in stack.channels]):
+    names = [ch.name for ch in stack.channels]
+    for i, name, j in _repeats(names):
         yield line(("channels", i, "name"), f"{name!r} already used by channels/{j}")
+    for i, _, j in _repeats([n.lower() for n in names]):
+        if names[i] != names[j]:  # MySQL compares names case-insensitively
+            yield line(("channels", i, "name"), f"{names[i]!r} differs from channels/{j} "
+                       f"({names[j]!r}) only in case: rename one")
     for i, ch in enumerate(stack.channels):
         loc: Loc = ("channels", i)
         if ch.relay is not None:
@@ -202,8 +208,16 @@ def _origin_line(origin: str, message: str) -> str:
 
 def _tokens(stack: Stack) -> Iterator[str]:
     served = {m for gw in stack.gateways for s in stack.channel_specs(gw) for m in s.models}
-    for i, name, j in _repeats([tok.name for tok in stack.tokens]):
+    names = [tok.name for tok in stack.tokens]
+    for i, name, j in _repeats(names):
         yield line(("tokens", i, "name"), f"{name!r} already used by tokens/{j}")
+    # The key file on the operator's machine holds one variable per token: two names that
+    # upper-case to one variable would hand one token's key out for the other.
+    for i, var, j in _repeats([token_key_var(n) for n in names]):
+        if names[i] != names[j]:
+            yield line(("tokens", i, "name"), f"{names[i]!r} and tokens/{j} ({names[j]!r}) "
+                       f"differ only in case or punctuation (both keep their key as {var}): "
+                       "rename one")
     for i, tok in enumerate(stack.tokens):
         loc: Loc = ("tokens", i)
         for j, model in enumerate(tok.models):

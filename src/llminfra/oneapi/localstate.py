@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import time
 from typing import Any
 
+from llminfra.model.gateway_objects import token_key_var
 from llminfra.paths import TOKENS_FILE
 
 SECRETS_FILE = TOKENS_FILE
@@ -36,7 +36,7 @@ def write_private(path: str, text: str) -> None:
 
 def secret_var(token_name: str) -> str:
     """Dotenv variable holding a managed token's key, e.g. ``LMI_TOKEN_WEB_APP``."""
-    return "LMI_TOKEN_" + re.sub(r"[^A-Z0-9]", "_", token_name.upper())
+    return token_key_var(token_name)
 
 
 class LocalState:

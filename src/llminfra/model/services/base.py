@@ -12,16 +12,19 @@ from ..base import Name, Port, SecretName, Strict
 from ..types import Arg, Env, GroupName, ImageRef, IpAddress, ModelName
 from ..mirrors import Mirrors
 
+# What the gateways store priorities and weights in (32-bit is what every engine keeps).
+PRIORITY_MIN, PRIORITY_MAX = -(2**31), 2**31 - 1
+
 
 class ChannelOptions(Strict):
     """How the OneAPI channel derived from this service routes requests."""
 
     enabled: bool = Field(True, description="Create the channel enabled.")
     priority: int | None = Field(
-        None, description="Higher wins; equal priorities share load. Default 0. Required when "
+        None, ge=PRIORITY_MIN, le=PRIORITY_MAX, description="Higher wins; equal priorities share load. Default 0. Required when "
         "another channel serves the same model name."
     )
-    weight: int = Field(0, ge=0, description="Stored by OneAPI, not used for routing by it.")
+    weight: int = Field(0, ge=0, le=PRIORITY_MAX, description="Stored by OneAPI, not used for routing by it.")
     groups: list[GroupName] = Field(["default"], min_length=1, max_length=64,
                                     description="OneAPI user groups.")
     model_mapping: dict[ModelName, ModelName] = Field(
@@ -104,7 +107,7 @@ class ServiceBase(Strict):
     )
     channel: ChannelOptions = Field(default_factory=ChannelOptions)
     ready_timeout: int = Field(
-        900, ge=10, description="Seconds to wait for the model to become servable."
+        900, ge=10, le=86400, description="Seconds to wait for the model to become servable."
     )
 
     @field_validator("gpus")

@@ -20,8 +20,8 @@ class OllamaService(ServiceBase):
     port: Port = 11434
     models: list[ModelName] = Field([], max_length=64, description="Models pulled before the service counts as ready.")
     keep_alive: Duration = Field("5m", description="OLLAMA_KEEP_ALIVE.")
-    num_parallel: int = Field(4, ge=1, description="OLLAMA_NUM_PARALLEL.")
-    max_loaded_models: int = Field(1, ge=1, description="OLLAMA_MAX_LOADED_MODELS.")
+    num_parallel: int = Field(4, ge=1, le=1024, description="OLLAMA_NUM_PARALLEL.")
+    max_loaded_models: int = Field(1, ge=1, le=1024, description="OLLAMA_MAX_LOADED_MODELS.")
     cache_dir: AbsPath | None = Field(
         None, description="Host directory for OLLAMA_MODELS. Default `<data_dir>/ollama`."
     )

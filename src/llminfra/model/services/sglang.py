@@ -35,7 +35,7 @@ class SglangService(ServiceBase):
     tensor_parallel_size: int | None = Field(
         None, ge=1, description="Default: the number of pinned GPUs."
     )
-    context_length: int | None = Field(None, ge=16, description="Context length cap.")
+    context_length: int | None = Field(None, ge=16, le=2**24, description="Context length cap.")
     mem_fraction_static: float | None = Field(
         None, gt=0, lt=1, description="Share of VRAM for weights and KV cache. Default: SGLang's."
     )

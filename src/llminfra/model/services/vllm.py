@@ -38,7 +38,7 @@ class VllmService(ServiceBase):
     tensor_parallel_size: int | None = Field(
         None, ge=1, description="Default: the number of pinned GPUs."
     )
-    max_model_len: int | None = Field(None, ge=16, description="Context length cap.")
+    max_model_len: int | None = Field(None, ge=16, le=2**24, description="Context length cap.")
     gpu_memory_utilization: float = Field(0.9, gt=0, le=1, description="Share of VRAM vLLM uses.")
     dtype: Literal["auto", "half", "float16", "bfloat16", "float", "float32"] = "auto"
     quantization: TokenWord | None = Field(None, description="e.g. awq, gptq, fp8.")
