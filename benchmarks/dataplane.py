@@ -26,7 +26,7 @@ from llminfra.paths import OperatorPaths
 from llminfra.smoke import clumped
 
 from .figures import Figure, Goal
-from .lab import lab_lock, lab_up
+from .lab import counted_pyinfra, lab_lock, lab_up
 
 SUITE = "dataplane"
 PROBE = Path(__file__).with_name("stream_probe.py")
@@ -99,6 +99,9 @@ def run(repo: Path, repeats: int, quick: bool = False, log=print,
     figures: dict[tuple[str, int, str], Figure] = {}
     with lab_lock(log):
         state = lab_up(repo, log)
+        # a lab brought up by this run (or by another worktree) serves nothing yet
+        converge = counted_pyinfra(repo, "deploys/all.py")
+        log(f"[bench] converge run {converge.seconds:.1f} s, changed {len(converge.changed())} ops")
         routes = paths(repo, state)
         for n in concurrency:
             for name, via, direct, inside in routes:

@@ -1,6 +1,7 @@
 """Emulator relay pinned to the contract (docs/gateway-contract.md §4.1.3, §4.5, §7, §8) with a real
 loopback upstream."""
 import json
+import socket
 import time
 
 import httpx
@@ -145,3 +146,27 @@ def test_s8_1_embeddings_relayed_to_the_channel_byte_for_byte(emu, api, upstream
     assert chat(emu, body={"input": "x"}, path="/v1/embeddings").status_code == 400
     assert chat(emu, body={"model": "minilm", "input": "x"}, path="/v1/embeddings",
                 headers={}).status_code == 401
+
+
+def test_upstream_connection_is_kept_alive_and_a_dropped_one_replaced(emu, api, upstream):
+    """OneAPI's Go client reuses its upstream connections; so does the emulator, or fifty
+    streams would measure its handshakes instead of the hop."""
+    add_channel(api, base_url=upstream.url + "/v1", models="pub")
+    accepted = []
+    finish = upstream.finish_request
+
+    def counting(sock, address):
+        accepted.append(sock)
+        finish(sock, address)
+
+    upstream.finish_request = counting
+    for _ in range(3):
+        assert chat(emu).status_code == 200
+    with httpx.stream("POST", emu.url + "/v1/chat/completions", headers=AUTH, timeout=10,
+                      json=dict(CHAT, stream=True)) as r:
+        assert r.read().endswith(b"data: [DONE]\n\n")
+    assert len(accepted) == 1
+    accepted[0].shutdown(socket.SHUT_RDWR)  # the upstream drops the idle connection
+    r = chat(emu)
+    assert r.status_code == 200 and r.json()["choices"][0]["message"]["content"] == "hello from pub"
+    assert len(accepted) == 2 and len(upstream.seen) == 5

@@ -1,10 +1,11 @@
 """Upstream side of the relay: URL rules per channel type, mapping, error shapes."""
+import http.client
 import json
 import os
 import ssl
-import urllib.error
-import urllib.request
+import threading
 import uuid
+from urllib.parse import urlsplit
 
 # OpenAI-style adaptors: URL = base_url (or the type default) + request path.
 OPENAI_STYLE = {
@@ -44,8 +45,62 @@ def tls_context(cert_dir=CERT_DIR):
     return ctx
 
 
-_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
-                                      urllib.request.HTTPSHandler(context=tls_context()))
+_TLS = tls_context()
+
+
+class _Pool:
+    """Idle keep-alive connections per upstream origin. OneAPI's Go client keeps its
+    connections (and speaks HTTP/2 to a TLS upstream: one connection for every stream); a
+    fresh TCP + TLS handshake per request would make the emulator, not the hop it stands
+    in for, what fifty concurrent streams measure."""
+
+    def __init__(self, keep=64):
+        self.keep, self._idle, self._lock = keep, {}, threading.Lock()
+
+    def get(self, origin):
+        with self._lock:
+            idle = self._idle.get(origin)
+            return idle.pop() if idle else None
+
+    def put(self, origin, conn):
+        with self._lock:
+            idle = self._idle.setdefault(origin, [])
+            if len(idle) < self.keep:
+                idle.append(conn)
+                return
+        conn.close()
+
+
+_POOL = _Pool()
+
+
+class _Response:
+    """An upstream answer; closing it hands a fully read connection back to the pool."""
+
+    def __init__(self, resp, conn, origin):
+        self._resp, self._conn, self._origin = resp, conn, origin
+        self.status, self.headers = resp.status, resp.headers
+
+    def read(self, *args):
+        return self._resp.read(*args)
+
+    def readline(self, *args):
+        return self._resp.readline(*args)
+
+    def close(self):
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        if self._resp.isclosed() and not self._resp.will_close:
+            _POOL.put(self._origin, conn)
+        else:  # unread body or `Connection: close`: the connection cannot carry another
+            conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 class Unsupported(Exception):
@@ -100,17 +155,41 @@ def prepare_body(channel, raw, body):
     return json.dumps(body).encode()
 
 
+def _connect(url, timeout):
+    if url.scheme == "https":
+        return http.client.HTTPSConnection(url.hostname, url.port, timeout=timeout,
+                                           context=_TLS)
+    if url.scheme == "http":
+        return http.client.HTTPConnection(url.hostname, url.port, timeout=timeout)
+    raise ValueError(f"unknown url type: {url.scheme!r}")
+
+
 def open_upstream(channel, path, payload, stream, flavor="oneapi"):
-    """Return an HTTP response object (errors included) or raise OSError."""
-    req = urllib.request.Request(build_url(channel, path, flavor), data=payload, method="POST")
-    req.add_header("Content-Type", "application/json")
-    req.add_header("Authorization", "Bearer " + channel["key"])
-    req.add_header("Accept", "text/event-stream" if stream else "application/json")
+    """Return an HTTP response (error statuses included; close it when done) or raise
+    OSError."""
+    url = urlsplit(build_url(channel, path, flavor))
+    target = (url.path or "/") + (f"?{url.query}" if url.query else "")
+    headers = {"Content-Type": "application/json", "Authorization": "Bearer " + channel["key"],
+               "Accept": "text/event-stream" if stream else "application/json"}
     timeout = int(os.environ.get("RELAY_TIMEOUT") or 0) or None
+    origin = (url.scheme, url.hostname, url.port)
+    kept = _POOL.get(origin)
+    if kept is not None:
+        try:
+            kept.request("POST", target, payload, headers)
+            return _Response(kept.getresponse(), kept, origin)
+        except (OSError, http.client.HTTPException):
+            kept.close()  # the far side closed it while idle (as Go, one more try on a new one)
+    conn = _connect(url, timeout)
     try:
-        return _opener.open(req, timeout=timeout)
-    except urllib.error.HTTPError as exc:
-        return exc
+        conn.request("POST", target, payload, headers)
+        return _Response(conn.getresponse(), conn, origin)
+    except OSError:
+        conn.close()
+        raise
+    except http.client.HTTPException as exc:
+        conn.close()
+        raise ConnectionError(f"{type(exc).__name__}: {exc}") from exc
 
 
 def upstream_error(status, data):

@@ -20,6 +20,9 @@ REPLY = "Hello from the lab upstream."
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "lab-upstream"
+    # headers and the first event go out as two writes: with Nagle on, the event waits for the
+    # client's delayed ACK (~40 ms on every stream); the real APIs' servers send it at once
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):
         sys.stderr.write(f"[lab-upstream] {self.command} {self.path} sni={self.sni()}\n")
@@ -98,6 +101,9 @@ def tls_context(cert: str, key: str) -> ssl.SSLContext:
 
 class TLSServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's listen backlog is 5: fifty relayed streams connecting at once would wait
+    # out SYN retransmits (1 s, 3 s) here, not in the hop being measured
+    request_queue_size = 1024
 
     def __init__(self, addr, ctx: ssl.SSLContext):
         super().__init__(addr, Handler)
