@@ -106,6 +106,31 @@ def test_relay_strips_client_identity_and_verifies_upstream(prod):
     assert "listen 443 ssl default_server;\n    ssl_reject_handshake on;" in f.content
 
 
+def test_relay_keeps_provider_connections_when_asked(data, tls_in_tmp):
+    """upstream_keepalive: one pool per provider, proxy_pass to it, no per-request resolving."""
+    relay = data["relays"]["relay-1"]
+    relay["upstream_keepalive"] = 16
+    relay["providers"][0]["upstream"] = "localhost:8443"  # a name nginx -t can resolve here
+    relay["providers"][2]["upstream"] = "localhost"
+    content = render_relay_nginx(make_stack(data), "relay-1").content
+    head = content[:content.index("# Unknown names")]
+    assert head.endswith(
+        "# Connections to the providers are kept for the next request (upstream_keepalive): their\n"
+        "# addresses are resolved when Nginx loads this file, not per request.\n"
+        "upstream llminfra_relay_openai {\n    server localhost:8443;\n    keepalive 16;\n}\n\n"
+        "upstream llminfra_relay_claude {\n    server api.anthropic.com:443;\n    keepalive 16;\n}\n\n"
+        "upstream llminfra_relay_gemini {\n    server localhost:443;\n    keepalive 16;\n}\n\n")
+    loc = location_block(content, "location /openai/ {")
+    for line in ("rewrite ^/openai/(.*)$ /$1 break;", "proxy_pass https://llminfra_relay_openai;",
+                 "proxy_ssl_name localhost;", "proxy_set_header Host localhost:8443;",
+                 "proxy_ssl_verify on;", "proxy_http_version 1.1;", 'proxy_set_header Connection "";'):
+        assert f"        {line}\n" in loc + "\n", line
+    assert "resolver" not in content and "set $llminfra_up_" not in content
+    relay["providers"][1]["upstream"] = "localhost:8444"  # nginx -t resolves every pool's server
+    result = nginx_t(render_relay_nginx(make_stack(data), "relay-1").content, tls_in_tmp)
+    assert result.returncode == 0, result.stderr
+
+
 def test_relay_fronts_deepseek_from_its_table_row(data, tls_in_tmp):
     data["relays"]["relay-1"]["providers"].append({"kind": "deepseek"})
     content = render_relay_nginx(make_stack(data), "relay-1").content

@@ -116,3 +116,50 @@ def test_stream_is_not_buffered(relay):
     rest = resp.read()
     assert first == b"data: 1\n" and b"data: 2" in rest
     assert first_at < 1.2  # the upstream waits 1.5 s before the second event
+
+
+@pytest.fixture(scope="module")
+def pooled(tmp_path_factory):
+    """The same relay with upstream_keepalive: a pool per provider instead of a variable."""
+    nginx = require("nginx", "/usr/sbin/nginx")
+    tmp = tmp_path_factory.mktemp("pooled")
+    ca = make_ca(tmp)
+    upstream = Upstream(*issue(tmp, ca, "localhost"))  # a pool's name resolves at start-up
+    serve(upstream)
+    port = free_port()
+    data = prod_data()
+    data["relays"]["relay-1"].update(
+        server_name="relay.test", https_port=port, tls={"mode": "self_signed"},
+        upstream_keepalive=4, access={"allow_cidrs": [f"{ALLOWED}/32"]},
+        providers=[{"kind": "openai", "upstream": f"localhost:{upstream.server_address[1]}"}])
+    data["channels"] = [c for c in data["channels"] if c.get("relay") in (None, "relay-1/openai")]
+    view = relay_view(make_stack(data), "relay-1")
+    cert, key = self_signed(tmp / "site", "relay.test")
+    server = dataclasses.replace(view.servers[0], cert=type(view.servers[0].cert)(str(cert), str(key)))
+    view = dataclasses.replace(view, servers=(server,), trusted_ca=str(ca[0]))
+    content = render("nginx/relay.conf.j2", view).replace(f"listen {port} ", f"listen 127.0.0.1:{port} ")
+    assert "proxy_pass https://llminfra_relay_openai;" in content
+    site = tmp / "relay.conf"
+    site.write_text(content)
+    proc = subprocess.Popen([nginx, "-c", str(nginx_conf(tmp, site)), "-p", str(tmp),
+                             "-g", "daemon off;"], stderr=subprocess.PIPE)
+    try:
+        wait_for_port(port)
+        yield {"port": port, "upstream": upstream, "cert": cert}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        upstream.shutdown()
+
+
+def test_pooled_relay_reuses_one_provider_connection(pooled):
+    """Two requests, one TLS handshake with the provider; streams still pass unbuffered."""
+    for _ in range(2):
+        resp = get(pooled, "/openai/v1/models", ALLOWED)
+        assert (resp.status, resp.read()) == (200, b'{"ok": true}')
+    assert [r["path"] for r in pooled["upstream"].requests] == ["/v1/models"] * 2
+    assert pooled["upstream"].sni == ["localhost"]
+    start = time.monotonic()
+    resp = get(pooled, "/openai/stream", ALLOWED)
+    assert resp.readline() == b"data: 1\n" and time.monotonic() - start < 1.2
+    assert pooled["upstream"].sni == ["localhost"]

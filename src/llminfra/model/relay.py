@@ -63,6 +63,14 @@ class RelayHost(Strict):
         description="DNS servers Nginx re-resolves upstreams with (provider IPs change).",
     )
     read_timeout: int = Field(1800, ge=30, le=86400, description="Seconds between upstream bytes.")
+    upstream_keepalive: int = Field(
+        0, ge=0, le=1024,
+        description="Idle TLS connections to each provider Nginx keeps (per worker) for the "
+        "next request: saves a TCP + TLS handshake with the provider on every request. 0: none, "
+        "and each request re-resolves the provider's address through `resolver`. Above 0 the "
+        "addresses are resolved by the system resolver when Nginx starts or reloads (every "
+        "deploy that changes this config), and Nginx refuses to start while they do not resolve.",
+    )
     allow_risky: list[RelayRisk] = Field(
         [], description="Risky settings this host opts into, each listed as a warning by "
         "`check`: `open_relay` (allow_cidrs admits every address)."

@@ -25,7 +25,9 @@ CLIENT_IP_HEADERS = ("X-Forwarded-For", "X-Real-IP", "Forwarded", "X-Forwarded-H
 class RelayRoute:
     kind: str
     var: str  # nginx variable holding the upstream, so `resolver` re-resolves it
+    pool: str  # the `upstream` block's name, when connections are kept alive
     upstream: str  # host[:port] proxied to
+    upstream_server: str  # host:port, as an `upstream` block's `server` needs it
     upstream_host: str  # SNI and certificate name
     host_header: str
     location: str
@@ -51,6 +53,7 @@ class RelaySite:
     strip_headers: tuple[str, ...]
     read_timeout: int
     acme_webroot: str | None
+    keepalive: int = 0  # idle connections kept per provider and worker; 0: re-resolve per request
     trusted_ca: str = TRUSTED_CA
     verify_depth: int = VERIFY_DEPTH
     client_max_body_size: str = "100m"
@@ -59,7 +62,8 @@ class RelaySite:
 def _route(kind: str, up: str, prefix: str | None) -> RelayRoute:
     host, _, port = upstream(up).partition(":")
     regex = None if prefix is None else "^" + re.escape(path(prefix)) + "/(.*)$"
-    return RelayRoute(kind=kind, var=f"llminfra_up_{kind}", upstream=up, upstream_host=host,
+    return RelayRoute(kind=kind, var=f"llminfra_up_{kind}", pool=f"llminfra_relay_{kind}",
+                      upstream=up, upstream_server=f"{host}:{port or 443}", upstream_host=host,
                       host_header=up if port and port != "443" else host,
                       location="/" if prefix is None else f"{prefix}/", prefix_regex=regex)
 
@@ -85,6 +89,7 @@ def relay_view(stack: Stack, relay: str) -> RelaySite:
         secret_var="http_" + header(access.header).lower().replace("-", "_"),
         strip_headers=CLIENT_IP_HEADERS + (access.header,), read_timeout=r.read_timeout,
         acme_webroot=ACME_WEBROOT if r.tls.mode == "acme" else None,
+        keepalive=r.upstream_keepalive,
     )
 
 
