@@ -21,8 +21,8 @@ from llminfra.model import load_stack
 
 PROD = Path(__file__).parents[2] / "inventory" / "prod.yml"
 SECRETS = ["GPU1_VLLM_KEY", "ONEAPI_SESSION_SECRET", "ONEAPI_ROOT_ACCESS_TOKEN",
-           "ONEAPI_ROOT_PASSWORD", "RELAY_SHARED_SECRET", "OPENAI_API_KEY", "ANTHROPIC_API_KEY",
-           "GEMINI_API_KEY"]  # fmt: skip
+           "ONEAPI_ROOT_PASSWORD", "RELAY_SHARED_SECRET", "OPENAI_PROVIDER_KEY", "ANTHROPIC_PROVIDER_KEY",
+           "GEMINI_PROVIDER_KEY"]  # fmt: skip
 TRIXIE = '/etc/os-release\nID=debian\nVERSION_ID="13"\nVERSION_CODENAME=trixie\n---'
 LINUX = {"uname -s": "Linux", "command -v useradd": "/usr/sbin/useradd",
          "printf 'uid": ["uid 0", "systemd yes", "sudo root", "apt yes", "os debian trixie"]}

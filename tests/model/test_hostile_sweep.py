@@ -102,3 +102,132 @@ def test_plain_unicode_and_spaced_token_names_still_pass(base, secrets):
     svc(base)["env"] = {"GREETING": "grüß dich"}  # printable non-ASCII is fine in free text
     svc(base)["extra_args"] = ["--chat-template-content-format=openai"]
     parse_stack(base, environ=secrets)
+
+
+# -- secret names an operator's shell already holds ---------------------------------------------
+
+@pytest.mark.parametrize(("where", "name", "expected"), [
+    ("channel", "OPENAI_API_KEY",
+     "channels: 0/key: OPENAI_API_KEY is the variable API clients read (and `llminfra clients` "
+     "prints for a gateway token): a shell that exports it would silently supply this secret; "
+     "name it for its use (e.g. OPENAI_PROVIDER_KEY)"),
+    ("service", "HF_TOKEN",
+     "gpu-1: services/0/hf_token: HF_TOKEN is the variable API clients read (and `llminfra "
+     "clients` prints for a gateway token): a shell that exports it would silently supply this "
+     "secret; name it for its use (e.g. GPU1_HF_TOKEN)"),
+    ("service", "HOME",
+     "gpu-1: services/0/hf_token: HOME is a variable every shell sets for another purpose: name "
+     "the secret for its use"),
+])
+def test_secret_named_like_a_client_or_shell_variable(base, secrets, where, name, expected):
+    if where == "channel":
+        base["channels"][0]["key"] = name
+    else:
+        svc(base)["hf_token"] = name
+    with pytest.raises(StackError) as info:
+        parse_stack(base, environ={**secrets, name: "whatever"})
+    assert info.value.lines == [expected]
+    assert "whatever" not in str(info.value)
+
+
+# -- secrets file formats -------------------------------------------------------------------------
+
+def _stack_with_file(tmp_path, base, content: bytes, mode=0o600):
+    import yaml
+
+    stack = tmp_path / "t.yml"
+    stack.write_text(yaml.safe_dump(base))
+    env = tmp_path / "t.secrets.env"
+    env.write_bytes(content)
+    env.chmod(mode)
+    return stack, env
+
+
+GOOD = (b"VLLM_KEY=vllm-secret-value\nSESSION=session-secret-value\nROOT_TOKEN=roottoken123\n"
+        b"ROOT_PW=rootpassword1\nRELAY_KEY=relay-secret-value\n")
+
+
+@pytest.mark.parametrize(("content", "problems"), [
+    (b"OPENAI_KEY=sk-first\nOPENAI_KEY=sk-second\n",
+     ["line 7: OPENAI_KEY is set again (first at line 6): keep one"]),
+    (b"OPENAI_KEY=sk-abc  # the prod key\n",
+     ["line 6: OPENAI_KEY holds ' #', an inline comment to some dotenv tools and part of the "
+      "value to others: quote the value or put the comment on its own line"]),
+    (b"OPENAI_KEY=\"sk-abc\n", ["line 6: OPENAI_KEY has an opening quote without its closing one"]),
+    (b"OPENAI_KEY='sk-a'bc'\n", ["line 6: OPENAI_KEY has text after its closing quote"]),
+    (b"OPENAI_KEY=\"sk\\nabc\"\n",
+     ["line 6: OPENAI_KEY holds a backslash inside double quotes (dotenv tools differ on "
+      "escapes): use single quotes"]),
+    (b"OPENAI_KEY: sk-abc\n", ["line 6 is not NAME=value"]),
+    (b"sk-live-abc=def\n", ["line 6: the text before '=' is not a variable name"]),
+])
+def test_secrets_file_lines_that_mean_two_things(tmp_path, base, secrets, content, problems):
+    from llminfra.model import load_stack
+
+    secrets.pop("OPENAI_KEY")
+    stack, env = _stack_with_file(tmp_path, base, GOOD + content)
+    with pytest.raises(StackError) as info:
+        load_stack(stack, environ={})
+    assert [ln for ln in info.value.lines if ln.startswith("stack:")] == [
+        f"stack: secrets_file: {env}: {p}" for p in problems]  # GOOD holds lines 1-5
+    for secret in (b"sk-abc", b"sk-first", b"sk-second", b"sk-live"):
+        assert secret.decode() not in str(info.value)
+
+
+def test_secrets_file_crlf_bom_export_and_comments_read_plainly(tmp_path, base, secrets):
+    from llminfra.model import load_stack
+
+    content = (b"\xef\xbb\xbf# written on Windows\r\n" + GOOD.replace(b"\n", b"\r\n")
+               + b"export OPENAI_KEY='sk-openai-secret'  # quoted, so the comment is a comment\r\n")
+    stack, _ = _stack_with_file(tmp_path, base, content)
+    loaded = load_stack(stack, environ={})
+    assert loaded.secret("OPENAI_KEY") == "sk-openai-secret"
+    assert loaded.secret("VLLM_KEY") == "vllm-secret-value"  # no '\r' kept
+
+
+def test_a_form_feed_inside_a_value_does_not_split_the_line(tmp_path, base, secrets):
+    from llminfra.model import load_stack
+
+    stack, _ = _stack_with_file(tmp_path, base, GOOD + b"OPENAI_KEY=sk-a\x0cEVIL=1\n")
+    with pytest.raises(StackError) as info:
+        load_stack(stack, environ={})
+    assert info.value.lines == ["channels: 0/key: secret OPENAI_KEY holds a line break or control "
+                                "character (it is written into an env file)"]
+
+
+# -- MySQL password inside SQL_DSN ------------------------------------------------------------------
+
+@pytest.mark.parametrize("password", ["pass@word1", "pass/word1", "pass?word1", "pass#word1",
+                                      "pass:word1", "pass%40rd1", "pass word1"])
+def test_mysql_password_that_breaks_the_dsn(base, secrets, password):
+    gw(base)["oneapi"].update(database="mysql", mysql={"password": "MYSQL_PW"})
+    with pytest.raises(StackError) as info:
+        parse_stack(base, environ={**secrets, "MYSQL_PW": password})
+    bad = next(c for c in "@/?#:% " if c in password)
+    assert info.value.lines == [
+        f"gw-1: oneapi/mysql/password: secret MYSQL_PW holds {bad!r}, which SQL_DSN "
+        "(root:PASSWORD@tcp(mysql:3306)/DB?params) reads as a separator: choose a password "
+        "without @ / ? # : % or spaces"]
+    assert password not in str(info.value)
+
+
+def test_mysql_password_of_plain_characters_passes(base, secrets):
+    gw(base)["oneapi"].update(database="mysql", mysql={"password": "MYSQL_PW"})
+    parse_stack(base, environ={**secrets, "MYSQL_PW": "Plain-pass_word.123+=!"})
+
+
+# -- operator-side private key readable by others ---------------------------------------------------
+
+def test_private_key_readable_by_others_is_refused_like_ssh_does(base, secrets, tmp_path):
+    import subprocess
+
+    key = tmp_path / "id"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    key.chmod(0o644)
+    gpu1(base)["ssh"]["key"] = str(key)
+    with pytest.raises(StackError) as info:
+        parse_stack(base, environ=secrets)
+    assert info.value.lines == [f"gpu-1: ssh/key: {key} is readable by other users (mode 0644); "
+                                f"ssh refuses such keys (run: chmod 600 {key})"]
+    key.chmod(0o600)
+    parse_stack(base, environ=secrets)

@@ -22,8 +22,8 @@ PROD = Path(__file__).resolve().parents[2] / "inventory" / "prod.yml"
 SECRETS = {
     "GPU1_VLLM_KEY": "vllm-key-value", "ONEAPI_SESSION_SECRET": "session-value",
     "ONEAPI_ROOT_ACCESS_TOKEN": ACCESS, "ONEAPI_ROOT_PASSWORD": "new-root-pw1",
-    "RELAY_SHARED_SECRET": "relay-value", "OPENAI_API_KEY": "sk-openai-value",
-    "ANTHROPIC_API_KEY": "anthropic-value", "GEMINI_API_KEY": "gemini-value",
+    "RELAY_SHARED_SECRET": "relay-value", "OPENAI_PROVIDER_KEY": "sk-openai-value",
+    "ANTHROPIC_PROVIDER_KEY": "anthropic-value", "GEMINI_PROVIDER_KEY": "gemini-value",
 }
 
 

@@ -22,8 +22,8 @@ ROOT_PW = "new-root-pw1"
 SECRETS = {
     "GPU1_VLLM_KEY": "vllm-key-value", "ONEAPI_SESSION_SECRET": "session-value",
     "ONEAPI_ROOT_PASSWORD": ROOT_PW, "RELAY_SHARED_SECRET": "relay-value",
-    "OPENAI_API_KEY": "sk-openai-value", "ANTHROPIC_API_KEY": "anthropic-value",
-    "GEMINI_API_KEY": "gemini-value",
+    "OPENAI_PROVIDER_KEY": "sk-openai-value", "ANTHROPIC_PROVIDER_KEY": "anthropic-value",
+    "GEMINI_PROVIDER_KEY": "gemini-value",
 }
 
 

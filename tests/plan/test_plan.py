@@ -17,8 +17,8 @@ import yaml
 
 ROOT = Path(__file__).parents[2]
 SECRETS = ["GPU1_VLLM_KEY", "ONEAPI_SESSION_SECRET", "ONEAPI_ROOT_ACCESS_TOKEN",
-           "ONEAPI_ROOT_PASSWORD", "RELAY_SHARED_SECRET", "OPENAI_API_KEY", "ANTHROPIC_API_KEY",
-           "GEMINI_API_KEY"]  # fmt: skip
+           "ONEAPI_ROOT_PASSWORD", "RELAY_SHARED_SECRET", "OPENAI_PROVIDER_KEY", "ANTHROPIC_PROVIDER_KEY",
+           "GEMINI_PROVIDER_KEY"]  # fmt: skip
 TRIXIE = '/etc/os-release\nID=debian\nVERSION_ID="13"\nVERSION_CODENAME=trixie\n---'
 TWO_H200 = ROOT / "tests/facts/data/nvidia-smi/h200-x2/nvidia-smi-query.csv"
 # the preflight probe reads /etc/os-release too: its answer must come first

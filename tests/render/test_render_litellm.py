@@ -33,7 +33,7 @@ def deployment(name, model, base, key, order, ident):
 
 
 RELAY = "https://relay.example.com"
-OPENAI_KEY = "os.environ/LLMINFRA_SECRET_OPENAI_API_KEY"
+OPENAI_KEY = "os.environ/LLMINFRA_SECRET_OPENAI_PROVIDER_KEY"
 
 
 def test_example_config_exact(example):
@@ -57,10 +57,10 @@ def test_example_config_exact(example):
             deployment("smart", "openai/gpt-4o", f"{RELAY}/openai/v1", OPENAI_KEY, 1,
                        "openai/smart"),
             deployment("claude-3-5-sonnet-20241022", "anthropic/claude-3-5-sonnet-20241022",
-                       f"{RELAY}/claude", "os.environ/LLMINFRA_SECRET_ANTHROPIC_API_KEY", 1,
+                       f"{RELAY}/claude", "os.environ/LLMINFRA_SECRET_ANTHROPIC_PROVIDER_KEY", 1,
                        "claude/claude-3-5-sonnet-20241022"),
             deployment("gemini-1.5-pro", "gemini/gemini-1.5-pro", f"{RELAY}/gemini/v1beta",
-                       "os.environ/LLMINFRA_SECRET_GEMINI_API_KEY", 1,
+                       "os.environ/LLMINFRA_SECRET_GEMINI_PROVIDER_KEY", 1,
                        "gemini/gemini-1.5-pro"),
         ],
         "general_settings": {"master_key": "os.environ/LITELLM_MASTER_KEY",
@@ -75,7 +75,7 @@ def test_example_config_exact(example):
 def test_priorities_rank_per_model_and_disabled_channels_are_left_out(example_data):
     chans = example_data["channels"]
     chans.append({"name": "openai-2", "type": "openai", "base_url": "https://api.openai.com",
-                  "key": "OPENAI_API_KEY", "models": ["gpt-4o"], "priority": 5, "weight": 3})
+                  "key": "OPENAI_PROVIDER_KEY", "models": ["gpt-4o"], "priority": 5, "weight": 3})
     chans[0]["priority"] = 20
     chans[1]["enabled"] = False
     doc = yaml.safe_load(render_config(make_stack(example_data), "gw-1"))
@@ -166,12 +166,12 @@ def test_secrets_only_in_the_0600_env_file(example):
     assert (f.path_on_host, f.mode, f.secret) == ("/opt/llminfra/litellm/secrets.env", "0600", True)
     env = dict(line.split("=", 1) for line in f.content.splitlines()[1:])
     assert sorted(env) == ["LITELLM_MASTER_KEY", "LLMINFRA_CLIENT_KEYS",
-                           "LLMINFRA_SECRET_ANTHROPIC_API_KEY", "LLMINFRA_SECRET_GEMINI_API_KEY",
-                           "LLMINFRA_SECRET_GPU1_VLLM_KEY", "LLMINFRA_SECRET_OPENAI_API_KEY"]
+                           "LLMINFRA_SECRET_ANTHROPIC_PROVIDER_KEY", "LLMINFRA_SECRET_GEMINI_PROVIDER_KEY",
+                           "LLMINFRA_SECRET_GPU1_VLLM_KEY", "LLMINFRA_SECRET_OPENAI_PROVIDER_KEY"]
     assert env["LITELLM_MASTER_KEY"] == f"'{SECRETS['LITELLM_MASTER_KEY']}'"
     public = [render_litellm_compose(example, "gw-1"), *config_files(example, "gw-1")]
     keys = [client_key(SECRETS["LITELLM_CLIENT_KEY_SECRET"], t) for t in ("apps", "alice")]
-    for value in [SECRETS["LITELLM_MASTER_KEY"], SECRETS["OPENAI_API_KEY"], *keys]:
+    for value in [SECRETS["LITELLM_MASTER_KEY"], SECRETS["OPENAI_PROVIDER_KEY"], *keys]:
         for other in public:
             assert value not in other.content
         assert value not in json.loads(env["LLMINFRA_CLIENT_KEYS"].strip("'")).__repr__()

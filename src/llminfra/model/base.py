@@ -33,12 +33,43 @@ def _check_name(value: str) -> str:
     return value
 
 
+# Variables an operator's shell holds for something else: API clients' keys (`llminfra clients`
+# itself prints `export OPENAI_API_KEY=<a gateway token>`), and the shell's own. A secret with
+# one of these names would be taken from the environment without anyone meaning it, e.g. a
+# personal OpenAI key deployed as the platform's provider key.
+CLIENT_ENV = frozenset({
+    "OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_BASE", "OPENAI_ORG_ID", "ANTHROPIC_API_KEY",
+    "ANTHROPIC_AUTH_TOKEN", "GEMINI_API_KEY", "GOOGLE_API_KEY", "DEEPSEEK_API_KEY",
+    "AZURE_OPENAI_API_KEY", "MISTRAL_API_KEY", "GROQ_API_KEY", "HF_TOKEN",
+    "HUGGING_FACE_HUB_TOKEN",
+})
+SHELL_ENV = frozenset({
+    "HOME", "PATH", "USER", "LOGNAME", "SHELL", "PWD", "OLDPWD", "TERM", "LANG", "TMPDIR", "TZ",
+    "HOSTNAME", "DISPLAY", "EDITOR", "MAIL", "SSH_AUTH_SOCK", "SSH_AGENT_PID", "SSH_CONNECTION",
+    "SUDO_USER", "PYTHONPATH", "VIRTUAL_ENV",
+})
+
+
+def _suggest(client_var: str) -> str:
+    vendor, _, rest = client_var.partition("_")
+    return f"{vendor}_PROVIDER_KEY" if rest.endswith("API_KEY") else f"GPU1_{client_var}"
+
+
 def _check_secret(value: str) -> str:
     if not SECRET_RE.match(value):
         raise ValueError(
             f"{value!r} is not a secret name: secrets are referenced by an UPPER_SNAKE name, "
             "never written inline"
         )
+    if value in CLIENT_ENV:
+        raise ValueError(
+            f"{value} is the variable API clients read (and `llminfra clients` prints for a "
+            "gateway token): a shell that exports it would silently supply this secret; name "
+            f"it for its use (e.g. {_suggest(value)})"
+        )
+    if value in SHELL_ENV:
+        raise ValueError(f"{value} is a variable every shell sets for another purpose: name "
+                         "the secret for its use")
     return value
 
 

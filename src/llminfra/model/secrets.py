@@ -4,6 +4,7 @@ or a git-ignored dotenv file. Values never reach repr(), logs or non-secret file
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -15,46 +16,94 @@ class SecretValue(str):
         return "SecretValue('***')"
 
 
-def parse_dotenv(text: str) -> dict[str, str]:
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _value(raw: str) -> tuple[str, str | None]:
+    """(value, problem) of what follows `NAME=`. Problems never quote the value."""
+    raw = raw.strip()
+    if raw[:1] in ("'", '"'):
+        quote = raw[0]
+        end = raw.find(quote, 1)
+        if end < 0:
+            return raw, "has an opening quote without its closing one"
+        rest = raw[end + 1:].strip()
+        if rest and not rest.startswith("#"):
+            return raw, "has text after its closing quote"
+        value = raw[1:end]
+        if quote == '"' and "\\" in value:
+            return value, ("holds a backslash inside double quotes (dotenv tools differ on "
+                           "escapes): use single quotes")
+        return value, None
+    if " #" in raw or "\t#" in raw:
+        return raw, ("holds ' #', an inline comment to some dotenv tools and part of the value "
+                     "to others: quote the value or put the comment on its own line")
+    return raw, None
+
+
+def read_dotenv(text: str) -> tuple[dict[str, str], list[str]]:
+    """(values, problems) of a dotenv file: `NAME=value`, optional `export `, `#` comments,
+    values optionally in matching single or double quotes (taken literally). Only `\\n` ends a
+    line (a stray form feed or U+2028 inside a value must not split it) and a CRLF file reads
+    like an LF one. Problems name the line and variable, never a value."""
     values: dict[str, str] = {}
-    for raw in text.splitlines():
-        entry = raw.strip()
+    first: dict[str, int] = {}
+    problems: list[str] = []
+    for number, raw in enumerate(text.removeprefix("\ufeff").split("\n"), 1):
+        entry = raw.removesuffix("\r").strip()
         if not entry or entry.startswith("#"):
             continue
         if entry.startswith("export "):
-            entry = entry[len("export "):]
-        key, sep, value = entry.partition("=")
+            entry = entry[len("export "):].lstrip()
+        key, sep, rest = entry.partition("=")
+        key = key.strip()
         if not sep:
+            problems.append(f"line {number} is not NAME=value")
             continue
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        values[key.strip()] = value
-    return values
+        if not _NAME.match(key):
+            # the text is not shown: a pasted secret holding '=' would land here
+            problems.append(f"line {number}: the text before '=' is not a variable name")
+            continue
+        value, problem = _value(rest)
+        if problem:
+            problems.append(f"line {number}: {key} {problem}")
+        if key in first:
+            problems.append(f"line {number}: {key} is set again (first at line {first[key]}): "
+                            "keep one")
+        first.setdefault(key, number)
+        values[key] = value
+    return values, problems
+
+
+def parse_dotenv(text: str) -> dict[str, str]:
+    """The values of a dotenv file the kit wrote itself (problems are not expected there)."""
+    return read_dotenv(text)[0]
 
 
 MAX_FILE = 1024 * 1024
 
 
-def _read_file(file: Path) -> tuple[dict[str, str], str | None]:
-    """(values, problem): a secrets file that cannot be read is a problem, not a traceback."""
+def _read_file(file: Path) -> tuple[dict[str, str], list[str]]:
+    """(values, problems): a secrets file that cannot be read is a problem, not a traceback."""
     try:
         if not file.exists():
-            return {}, None
+            return {}, []
         if file.is_dir():
-            return {}, f"{file} is a directory, not a file"
+            return {}, [f"{file} is a directory, not a file"]
         if not file.is_file():
-            return {}, f"{file} is not a regular file"
+            return {}, [f"{file} is not a regular file"]
         with file.open("rb") as fh:
             raw = fh.read(MAX_FILE + 1)
     except OSError as exc:
-        return {}, f"cannot read {file}: {exc.strerror or exc}"
+        return {}, [f"cannot read {file}: {exc.strerror or exc}"]
     if len(raw) > MAX_FILE:
-        return {}, f"{file} is larger than 1 MiB"
+        return {}, [f"{file} is larger than 1 MiB"]
     try:
-        return parse_dotenv(raw.decode("utf-8")), None
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return {}, f"{file} is not UTF-8 text (byte {exc.start})"
+        return {}, [f"{file} is not UTF-8 text (byte {exc.start})"]
+    values, problems = read_dotenv(text)
+    return values, [f"{file}: {p}" for p in problems]
 
 
 class Secrets:
@@ -65,9 +114,9 @@ class Secrets:
         self.file = file
         self._env = dict(os.environ if environ is None else environ)
         self._file_values: dict[str, str] = {}
-        self.problem: str | None = None
+        self.problems: list[str] = []
         if file is not None:
-            self._file_values, self.problem = _read_file(file)
+            self._file_values, self.problems = _read_file(file)
 
     def conflicts(self, name: str) -> bool:
         env, in_file = self._env.get(name), self._file_values.get(name)
@@ -87,7 +136,7 @@ class Secrets:
 
     def file_is_private(self) -> bool:
         # *.example files hold placeholders and are committed; git cannot store mode 0600.
-        if self.file is None or self.problem or self.file.suffix == ".example":
+        if self.file is None or self.problems or self.file.suffix == ".example":
             return True
         try:
             return stat.S_IMODE(self.file.stat().st_mode) & 0o077 == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import paramiko
@@ -77,6 +78,20 @@ def private_key_problem(path: Path, password: str | None, password_declared: boo
                     "passphrase, or add it to a running ssh-agent (SSH_AUTH_SOCK is not set)")
     except KeyFileError as exc:
         return str(exc)
+    return _too_open(path)
+
+
+def _too_open(path: Path) -> str | None:
+    """OpenSSH (`llminfra admin`, the certificate fetch of `clients`/`status`) refuses a
+    private key that others can read, while paramiko would use it: refuse it here first."""
+    try:
+        st = path.expanduser().stat()
+    except OSError:
+        return None
+    mode = st.st_mode
+    if mode & 0o077 and st.st_uid == os.getuid():  # ssh checks only its own user's keys
+        return (f"{path} is readable by other users (mode {stat.S_IMODE(mode):04o}); ssh refuses "
+                f"such keys (run: chmod 600 {path})")
     return None
 
 

@@ -15,6 +15,9 @@ from .stack import Stack
 Loc = tuple[object, ...]
 _HEADER_SAFE = re.compile(r"^[A-Za-z0-9._+/=-]+$")
 _MAP_KEYWORDS = ("default", "hostnames", "include", "volatile")  # special as nginx map keys
+# Characters that end a part of a MySQL/PostgreSQL DSN or URL (user:password@host/db?k=v#f,
+# %-escapes); the gateway and its drivers each split DSNs their own way, so none may appear.
+_DSN_SEPARATORS = "@/?#:% "
 GROUPS_MAX = 32  # OneAPI stores a channel's groups comma-joined in a varchar(32)
 
 
@@ -263,8 +266,7 @@ def _env_file_problem(value: str) -> str | None:
 def check_secrets(stack: Stack) -> list[str]:
     errors: list[str] = []
     secrets = stack.secrets
-    if secrets.problem:
-        errors.append(f"stack: secrets_file: {secrets.problem}")
+    errors += [f"stack: secrets_file: {problem}" for problem in secrets.problems]
     if not secrets.file_is_private():
         errors.append(f"stack: secrets_file: {secrets.file} is readable by other users "
                       f"(run: chmod 600 {secrets.file})")
@@ -310,6 +312,15 @@ def check_secrets(stack: Stack) -> list[str]:
         if secrets.has(pw) and not 8 <= len(secrets.get(pw)) <= 20:
             errors.append(line(("gateways", gw_name, "oneapi", "root_password"),
                                f"secret {pw} should be 8 to 20 characters (the gateway's limit)"))
+        mysql = gw.oneapi.mysql
+        if gw.oneapi.database == "mysql" and mysql and secrets.has(mysql.password):
+            bad = sorted(set(secrets.get(mysql.password)) & set(_DSN_SEPARATORS))
+            if bad:
+                errors.append(line(("gateways", gw_name, "oneapi", "mysql", "password"),
+                                   f"secret {mysql.password} holds {' '.join(map(repr, bad))}, "
+                                   "which SQL_DSN (root:PASSWORD@tcp(mysql:3306)/DB?params) "
+                                   "reads as a separator: choose a password without "
+                                   f"{' '.join(_DSN_SEPARATORS.strip())} or spaces"))
     return errors
 
 
