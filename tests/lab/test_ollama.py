@@ -7,6 +7,7 @@ test_ollama_sched.py."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -28,6 +29,8 @@ def ollama(dc):
     box = dc.containers.run("ollama/ollama:lab", detach=True, name="llminfra-labtest-ollama",
                             environment={"OLLAMA_MODELS": "/models-store",
                                          "OLLAMA_MAX_LOADED_MODELS": "2",
+                                         # as the kit deploys it: several streams at once
+                                         "OLLAMA_NUM_PARALLEL": "4",
                                          "LAB_OLLAMA_UNKNOWN": "nosuch:model"},
                             volumes={volume.name: {"bind": "/models-store", "mode": "rw"}},
                             labels={"org.llminfra.lab": "test"})
@@ -218,6 +221,31 @@ def test_openai_streaming_chat(ollama):
     assert lines[-1] == "data: [DONE]" and len(events) >= 3
     assert {e["model"] for e in events} == {"smollm2:135m"}
     assert "".join(e["choices"][0]["delta"].get("content") or "" for e in events).strip()
+
+
+def test_concurrent_streams_each_get_their_answer(ollama):
+    """Four streams at once (OLLAMA_NUM_PARALLEL=4): none is cut short by the next one (the
+    llama.cpp backend queues them; by default it would abort the running one, empty 200s)."""
+    box, url = ollama
+    sh(box, "ollama", "pull", "smollm2:135m")
+    body = json.dumps({"model": "smollm2:135m", "stream": True, "max_tokens": 6,
+                       "messages": [{"role": "user", "content": "Count to three."}]}).encode()
+    texts: list[str] = [""] * 4
+
+    def stream(i: int) -> None:
+        req = urllib.request.Request(url + "/v1/chat/completions", data=body,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=120) as resp:
+            for ln in resp:
+                if ln.startswith(b"data: {"):
+                    texts[i] += json.loads(ln[6:])["choices"][0]["delta"].get("content") or ""
+
+    threads = [threading.Thread(target=stream, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(t.strip() for t in texts), texts
 
 
 def test_pulled_models_survive_a_restart(ollama):

@@ -446,7 +446,10 @@ def start_backend() -> subprocess.Popen:
     return subprocess.Popen([
         "/opt/llama/bin/python", "-m", "llama_cpp.server", "--model", str(MODEL_FILE),
         "--model_alias", BACKEND_ALIAS, "--host", "127.0.0.1", "--port", str(BACKEND_PORT),
-        "--n_ctx", os.environ.get("OLLAMA_CONTEXT_LENGTH", "4096"), "--verbose", "false"])
+        "--n_ctx", os.environ.get("OLLAMA_CONTEXT_LENGTH", "4096"), "--verbose", "false",
+        # one llama.cpp slot: by default a new request aborts the running one (its stream then
+        # ends empty); OLLAMA_NUM_PARALLEL requests at once must queue here instead
+        "--interrupt_requests", "false"])
 
 
 def serve() -> None:
