@@ -8,8 +8,10 @@ Paths (each against its own floor, measured in the same repeat):
 - relay: client -> Nginx -> OneAPI -> relay Nginx (TLS) -> the provider stand-in, floor: the
   stand-in directly (TLS, the provider's name).
 The client is benchmarks/stream_probe.py everywhere (stdlib http.client, a connection opened
-before the clock starts). TTFT is the median over the streams of one repeat; a gap is the time
-between two content chunks; a stream is clumped when it arrives as one burst (llminfra.smoke).
+before the clock starts). Each side gets one unmeasured round at the same concurrency first
+(model loaded, the hops' kept connections made), then the sides alternate. TTFT is the median
+over the streams of one repeat; a gap is the time between two content chunks; a stream is
+clumped when it arrives as one burst (llminfra.smoke).
 """
 
 from __future__ import annotations
@@ -114,9 +116,18 @@ def run(repo: Path, repeats: int, quick: bool = False, log=print,
                                "direct", goal=Goal("added", 0))
                 failed = {"via": 0, "direct": 0}
                 seen = ""
-                for _ in range(repeats):
+                # one unmeasured round per side first: a model (re)started since the last run
+                # loads on its first request, and OneAPI's connections to the next hop are made
+                # once and then kept (as the probe's own are opened before the clock)
+                probe({**direct, "streams": n}, inside)
+                probe({**via, "streams": n})
+                for i in range(repeats):
+                    # sides alternate which goes first, so neither always runs after the other
+                    if i % 2:
+                        value = _summary(probe({**via, "streams": n}))
                     floor = _summary(probe({**direct, "streams": n}, inside))
-                    value = _summary(probe({**via, "streams": n}))
+                    if not i % 2:
+                        value = _summary(probe({**via, "streams": n}))
                     ttft.add(value[0], floor[0])
                     gap.add(value[1], floor[1])
                     clump.add(value[2], floor[2])
