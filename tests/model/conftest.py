@@ -19,7 +19,9 @@ BASE = {
             "gpus": 2,
             "services": [
                 {"kind": "vllm", "name": "qwen", "model": "Qwen/Qwen2.5-7B", "port": 8000,
-                 "gpus": [0, 1], "api_key": "VLLM_KEY"},
+                 "gpus": [0, 1], "api_key": "VLLM_KEY",
+                 # private: vLLM's key guards /v1 only (a public bind needs public_model_port)
+                 "bind": "10.0.0.1"},
             ],
         },
         "gpu-2": {

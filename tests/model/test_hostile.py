@@ -550,7 +550,7 @@ def test_check_lists_opted_in_risks_as_warnings(base, secrets, tmp_path):
     base["relays"]["relay-1"]["allow_risky"] = ["open_relay"]
     gw(base)["oneapi"]["admin_bind"] = "0.0.0.0"
     gw(base).update(tunnel_user="root", allow_risky=["public_admin", "login_tunnel_user"])
-    svc(base)["api_key"] = None
+    svc(base).update(api_key=None, bind="0.0.0.0")
     gpu1(base)["allow_risky"] = ["public_model_port"]
     stack = tmp_path / "risky.yml"
     stack.write_text(yaml.safe_dump(base))

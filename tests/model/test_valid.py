@@ -9,6 +9,8 @@ def test_base_stack_is_valid(base, secrets):
     vllm = stack.gpu_hosts["gpu-1"].services[0]
     assert vllm.served() == ["Qwen2.5-7B"]
     assert stack.service_bind(stack.gpu_hosts["gpu-2"], stack.gpu_hosts["gpu-2"].services[0]) == "127.0.0.1"
+    assert stack.service_bind(stack.gpu_hosts["gpu-1"], vllm) == "10.0.0.1"
+    vllm.bind = None  # the default on a directly reachable host
     assert stack.service_bind(stack.gpu_hosts["gpu-1"], vllm) == "0.0.0.0"
 
 

@@ -33,7 +33,8 @@ class GpuHost(Strict):
     services: list[Service] = Field([], description="Model services on this host.")
     allow_risky: list[GpuRisk] = Field(
         [], description="Risky settings this host opts into, each listed as a warning by "
-        "`check`: `public_model_port` (a service published on a public address without an api_key)."
+        "`check`: `public_model_port` (a service published on a public address without an api_key, or a "
+        "vLLM service there: its key guards /v1 only, not /metrics, /tokenize or /invocations)."
     )
 
     @property

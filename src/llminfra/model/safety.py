@@ -104,11 +104,19 @@ def _risks_present(stack: Stack) -> Iterator[tuple[Loc, str, Loc, str]]:
     for name, gpu in stack.gpu_hosts.items():
         for i, svc in enumerate(gpu.services):
             bind = stack.service_bind(gpu, svc)
-            if _is_public(bind) and not svc.client_key():
+            if not _is_public(bind):
+                continue
+            if not svc.client_key():
                 yield (("gpu_hosts", name), "public_model_port",
                        ("gpu_hosts", name, "services", i, "bind"),
                        f"port {svc.port} is published on {bind} and the service asks for no "
                        "api_key: anyone who reaches the host can use the model")
+            elif svc.unguarded_routes:
+                yield (("gpu_hosts", name), "public_model_port",
+                       ("gpu_hosts", name, "services", i, "bind"),
+                       f"port {svc.port} is published on {bind} and {svc.kind} checks api_key "
+                       f"on /v1 only: {', '.join(svc.unguarded_routes)} answer anyone who "
+                       "reaches the host (bind a private address, or use reach: tunnel)")
     for name, gw in stack.gateways.items():
         bind = gw.engine_settings.api_bind
         if not ipaddress.ip_address(bind).is_loopback:

@@ -423,7 +423,8 @@ def host_key(value: str) -> str:
 RISKS = {
     "open_relay": "a relay allow_cidrs entry admits every address (0.0.0.0/0 or ::/0)",
     "public_admin": "the gateway engine's admin port or UI is reachable beyond its loopback",
-    "public_model_port": "a model port is published on a public address without an api_key",
+    "public_model_port": "a model port is published on a public address without an api_key, "
+                         "or with one that guards only some routes (vLLM: /v1)",
     "login_tunnel_user": "the tunnel user is root or a login user on the GPU host",
 }
 GpuRisk = Literal["public_model_port"]

