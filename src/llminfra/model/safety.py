@@ -114,7 +114,7 @@ def _risks_present(stack: Stack) -> Iterator[tuple[Loc, str, Loc, str]]:
             elif svc.unguarded_routes:
                 yield (("gpu_hosts", name), "public_model_port",
                        ("gpu_hosts", name, "services", i, "bind"),
-                       f"port {svc.port} is published on {bind} and {svc.kind} checks api_key "
+                       f"port {svc.port} is published on {bind} and {svc.tag()} checks api_key "
                        f"on /v1 only: {', '.join(svc.unguarded_routes)} answer anyone who "
                        "reaches the host (bind a private address, or use reach: tunnel)")
     for name, gw in stack.gateways.items():
