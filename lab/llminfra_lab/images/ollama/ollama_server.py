@@ -193,6 +193,9 @@ def openai_request(req: dict) -> dict:
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "ollama-lab"
+    # one small write per streamed event: with Nagle on, events wait for the reader's delayed
+    # ACK and reach it in bursts (Go's net/http, which Ollama uses, sets TCP_NODELAY)
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):
         sys.stderr.write(f"[lab-ollama] {self.command} {self.path} {args[1] if len(args) > 1 else ''}\n")
