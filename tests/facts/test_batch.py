@@ -91,3 +91,19 @@ def test_a_fact_failing_in_the_batch_is_read_again_alone(sent):
         with pytest.raises(PyinfraError):  # asked alone: pyinfra fails the host, as it would
             batch.get(Fails)
     assert len(sent) == 2 and MARK in sent[0] and sent[1].startswith("echo partial")
+
+
+def test_read_ahead_answers_the_first_op_without_a_new_command(tmp_path, sent):
+    unit = tmp_path / "t.service"
+    unit.write_text("[Unit]\n")
+    unit.chmod(0o644)
+    state, host = _local()
+    with ctx_state.use(state), ctx_host.use(host):
+        paths.file(path=str(unit), src=StringIO("[Unit]\n"), mode="644")
+        batch.expect(FileContents, path=str(unit))
+        sent.clear()
+        batch.gather_ahead()
+        assert batch._store()["ahead"].get()  # read in the background, before any op ran
+    assert len(sent) == 1
+    run_ops(state)
+    assert len(sent) == 1  # the op decided on the answer read ahead

@@ -10,6 +10,7 @@ their GPUs are free).
 
 from __future__ import annotations
 
+from llminfra.facts import batch
 from llminfra.model import Stack
 from llminfra.operations.sync import barrier
 
@@ -41,3 +42,5 @@ def platform(stack: Stack, name: str) -> None:
         prometheus(stack, name)
         # last: channels were moved off what is retired before it goes
         retired_tunnels(stack, name)
+    # every op is announced: read this host's state now, while the other hosts are read too
+    batch.gather_ahead()

@@ -21,7 +21,9 @@ import inspect
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from pyinfra import host
+import gevent
+from pyinfra import context, host
+from pyinfra.context import ctx_host, ctx_state
 from pyinfra.api import FactBase, StringCommand
 from pyinfra.api.exceptions import FactProcessError
 from typing_extensions import override
@@ -130,32 +132,70 @@ def _value(cls: type, kwargs: dict[str, Any], status: int, lines: list[str]) -> 
         return False, None
 
 
+def _gather(asked: list[tuple[Key, dict[str, Any]]]) -> dict[Key, Any]:
+    """One Batch command for ``asked``; the answers that came back whole."""
+    results = host.get_fact(Batch, facts=tuple((k[0], tuple(sorted(kw.items())))
+                                               for k, kw in asked))
+    answers = {}
+    for (key, kwargs), result in zip(asked, results, strict=False):
+        ok, value = _value(key[0], kwargs, *result)
+        if ok:
+            answers[key] = value
+    return answers
+
+
+def _pending(store: dict[str, Any]) -> list[tuple[Key, dict[str, Any]]]:
+    return [(k, kw) for k, kw in store["expected"].items() if k not in store["answers"]]
+
+
+def gather_ahead() -> None:
+    """At the end of a host's deploy code: read everything its ops announced now, in the
+    background, so all hosts are read at once rather than each when its first op's turn comes
+    (a gateway's turn comes after every GPU host's services)."""
+    store = _store()
+    pending = _pending(store)
+    if executed_anywhere() or store.get("ahead") is not None or len(pending) < 2:
+        return
+    here, run = host._get_module(), context.state._get_module()
+
+    def gather() -> dict[Key, Any]:
+        with ctx_state.use(run), ctx_host.use(here):
+            return _gather(pending)
+
+    store["ahead"] = gevent.spawn(gather)
+
+
+def _collect_ahead(store: dict[str, Any]) -> None:
+    ahead = store.pop("ahead", None)
+    if ahead is not None:
+        try:
+            answers = ahead.get()
+        except Exception:  # noqa: BLE001 - a failed read ahead only means reading live
+            return
+        for key, value in answers.items():
+            store["answers"].setdefault(key, value)
+            store["expected"].pop(key, None)
+
+
 def get(cls: type, **kwargs) -> Any:
     """Fact ``cls(**kwargs)`` on this host: from the batch while nothing has changed anywhere
     yet (gathering, on the first read, every announced fact in one command), else live."""
     store = _store()
     key = _key(cls, {k: _hashable(v) for k, v in kwargs.items()})
+    _collect_ahead(store)
     store["expected"].pop(key, None)
     if executed_anywhere():  # something changed: what was gathered may be stale
         store["answers"].clear()
         return host.get_fact(cls, **kwargs)
-    if key in store["answers"]:
-        return store["answers"][key]
-    others = [(k, kw) for k, kw in store["expected"].items() if k not in store["answers"]]
-    if not others:
-        store["answers"][key] = host.get_fact(cls, **kwargs)
-        return store["answers"][key]
-    asked = [(cls, kwargs), *((k[0], kw) for k, kw in others)]
-    results = host.get_fact(Batch, facts=tuple((c, tuple(sorted(kw.items()))) for c, kw in asked))
-    for index, (other_key, other_kwargs) in enumerate(others, start=1):
-        if index < len(results):
-            ok, value = _value(other_key[0], other_kwargs, *results[index])
-            if ok:
-                store["answers"][other_key] = value
-    ok, value = _value(cls, kwargs, *results[0]) if results else (False, None)
-    value = value if ok else host.get_fact(cls, **kwargs)
-    store["answers"][key] = value
-    return value
+    if key not in store["answers"]:
+        others = _pending(store)
+        answers = _gather([(key, kwargs), *others]) if others else {}
+        store["answers"].update(answers)
+        for other, _ in others:
+            store["expected"].pop(other, None)
+        if key not in answers:  # alone, or failed in the batch: as pyinfra reads it
+            store["answers"][key] = host.get_fact(cls, **kwargs)
+    return store["answers"][key]
 
 
 def static(cls: type, **kwargs) -> Any:
