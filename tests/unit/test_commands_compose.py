@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import shlex
 import shutil
 import subprocess
 
@@ -28,11 +30,58 @@ def test_compose_state_script():
         "cd /opt/x 2>/dev/null || exit 0; test -f compose.yaml || exit 0;"
         " printf 'file %s\\n' \"$(sha256sum compose.yaml | cut -c1-64)\";"
         " printf 'stamp %s\\n' \"$(cat .llminfra-config.sha256 2>/dev/null)\";"
-        " printf 'config %s\\n' \"$( docker compose config 2>/dev/null"
+        " c=$( docker compose config 2>/dev/null);"
+        " printf 'config %s\\n' \"$( { [ -z \"$c\" ] || printf '%s\\n' \"$c\"; }"
         ' | sha256sum | cut -c1-64 )";'
-        " docker compose config --services 2>/dev/null | sed 's/^/service /';"
+        " printf '%s\\n' \"$c\" | awk " + shlex.quote(c.SERVICES_AWK) + " ;"
         " docker compose ps --all --format json 2>/dev/null | sed 's/^/ps /'"
     )
+
+
+CONFIG = """\
+name: llm-smol
+services:
+  smol:
+    command:
+      - --port
+      - "8000"
+    environment:
+      VLLM_API_KEY: secret-value
+  "on":
+    image: x
+networks:
+  default:
+    name: llm-smol_default
+"""
+
+
+def _state(tmp_path, config: str) -> str:
+    """compose_state run by sh against a stub `docker` printing ``config`` (`ps`: nothing)."""
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "compose.yaml").write_text("services: {}\n")
+    (tmp_path / "config").write_text(config)
+    stub = tmp_path / "docker"
+    stub.write_text(f'#!/bin/sh\n[ "$2" = config ] && cat {tmp_path / "config"}\nexit 0\n')
+    stub.chmod(0o755)
+    return subprocess.run(["sh", "-c", raw(c.compose_state(str(project)))], check=True,
+                          capture_output=True, text=True,
+                          env={"PATH": f"{tmp_path}:/usr/bin:/bin"}).stdout
+
+
+def test_compose_state_hashes_config_as_the_up_stamp_does_and_lists_its_services(tmp_path):
+    out = _state(tmp_path, CONFIG).splitlines()
+    # the stamp `compose_up` writes: `config | sha256sum` of the same bytes
+    assert f"config {hashlib.sha256(CONFIG.encode()).hexdigest()}" in out
+    assert [line for line in out if line.startswith("service ")] == ["service smol",
+                                                                     "service on"]
+    assert not any("secret-value" in line for line in out)
+
+
+def test_compose_state_of_a_config_that_fails_hashes_nothing(tmp_path):
+    out = _state(tmp_path, "").splitlines()
+    assert f"config {hashlib.sha256(b'').hexdigest()}" in out
+    assert not any(line.startswith("service ") for line in out)
 
 
 def test_compose_logs_tail_and_redaction():

@@ -34,7 +34,8 @@ def test_kit_projects_lists_only_kit_made_llm_dirs(tmp_path):
     (data / "llm-empty").mkdir()  # no compose file: not a project
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    _stub(bin_dir, "docker", 'case "$*" in *project=llm-smol*) echo c1; echo c2;; esac')
+    # one listing of every container's project (llm-smolx: a prefix is not a match)
+    _stub(bin_dir, "docker", 'echo llm-smol; echo llm-smolx; echo; echo llm-smol')
     out = subprocess.run(["sh", "-c", raw(kit_projects(str(data)))], capture_output=True,
                          text=True, env={"PATH": f"{bin_dir}:/usr/bin:/bin"}, check=True)
     assert out.stdout.split("\n") == ["project llm-smol 2", ""]

@@ -134,6 +134,9 @@ def _value(cls: type, kwargs: dict[str, Any], status: int, lines: list[str]) -> 
 
 def _gather(asked: list[tuple[Key, dict[str, Any]]]) -> dict[Key, Any]:
     """One Batch command for ``asked``; the answers that came back whole."""
+    if len(asked) == 1:  # one fact: its own command, as pyinfra sends it
+        (key, kwargs), = asked
+        return {key: host.get_fact(key[0], **kwargs)}
     results = host.get_fact(Batch, facts=tuple((k[0], tuple(sorted(kw.items())))
                                                for k, kw in asked))
     answers = {}
@@ -154,7 +157,7 @@ def gather_ahead() -> None:
     (a gateway's turn comes after every GPU host's services)."""
     store = _store()
     pending = _pending(store)
-    if executed_anywhere() or store.get("ahead") is not None or len(pending) < 2:
+    if executed_anywhere() or store.get("ahead") is not None or not pending:
         return
     here, run = host._get_module(), context.state._get_module()
 
