@@ -9,6 +9,7 @@ import subprocess
 
 from llminfra.commands import compose as c
 from llminfra.commands import raw
+from llminfra.facts import compose as facts
 
 
 def test_compose_up_records_config_hash_after_success():
@@ -34,8 +35,13 @@ def test_compose_state_script():
         " printf 'config %s\\n' \"$( { [ -z \"$c\" ] || printf '%s\\n' \"$c\"; }"
         ' | sha256sum | cut -c1-64 )";'
         " printf '%s\\n' \"$c\" | awk " + shlex.quote(c.SERVICES_AWK) + " ;"
-        " docker compose ps --all --format json 2>/dev/null | sed 's/^/ps /'"
+        " n=$(printf '%s\\n' \"$c\" | sed -n 's/^name: //p' | head -n1);"
+        " n=${n:-$(basename \"$PWD\" | tr 'A-Z' 'a-z' | tr -cd 'a-z0-9_-')};"
+        ' [ -z "$n" ] || docker ps -a --filter "label=com.docker.compose.project=$n"'
+        " --filter label=com.docker.compose.oneoff=False --format " + shlex.quote(c.PS_FORMAT)
+        + " 2>/dev/null | sed 's/^/ps /'"
     )
+    assert " n='a b'; [ -z" in raw(c.compose_state("/opt/x", "docker-compose", "a b"))
 
 
 CONFIG = """\
@@ -61,8 +67,10 @@ def _state(tmp_path, config: str) -> str:
     project.mkdir()
     (project / "compose.yaml").write_text("services: {}\n")
     (tmp_path / "config").write_text(config)
-    stub = tmp_path / "docker"
-    stub.write_text(f'#!/bin/sh\n[ "$2" = config ] && cat {tmp_path / "config"}\nexit 0\n')
+    stub = tmp_path / "docker"  # `compose config` prints config, `ps` the project it was asked
+    stub.write_text(f'#!/bin/sh\n[ "$2" = config ] && cat {tmp_path / "config"}\n'
+                    '[ "$1" = ps ] && printf \'{"Service":"smol","Name":"%s","State":"running"}\\n\' '
+                    '"${4#label=com.docker.compose.project=}"\nexit 0\n')
     stub.chmod(0o755)
     return subprocess.run(["sh", "-c", raw(c.compose_state(str(project)))], check=True,
                           capture_output=True, text=True,
@@ -76,12 +84,16 @@ def test_compose_state_hashes_config_as_the_up_stamp_does_and_lists_its_services
     assert [line for line in out if line.startswith("service ")] == ["service smol",
                                                                      "service on"]
     assert not any("secret-value" in line for line in out)
+    # the containers of the project the config names, as `compose ps` lists them
+    assert facts.ComposeProject().process(out)["containers"] == [
+        {"service": "smol", "name": "llm-smol", "state": "running"}]
 
 
 def test_compose_state_of_a_config_that_fails_hashes_nothing(tmp_path):
     out = _state(tmp_path, "").splitlines()
     assert f"config {hashlib.sha256(b'').hexdigest()}" in out
     assert not any(line.startswith("service ") for line in out)
+    assert "ps " + '{"Service":"smol","Name":"p","State":"running"}' in out  # named after its dir
 
 
 def test_compose_logs_tail_and_redaction():
