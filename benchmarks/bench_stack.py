@@ -19,16 +19,20 @@ SECRETS = {"KEY": "secret-value-1", "SESSION": "session-value", "ROOT_TOKEN": "r
 def stack_data(gpu_hosts: int) -> dict:
     gpus = {}
     for h in range(gpu_hosts):
+        ip = f"10.1.{h // 250}.{h % 250 + 1}"
+        direct = not h % 2
+        # direct hosts publish on their private address (a public bind needs an opt-in)
+        bind = {"bind": ip} if direct else {}
         services = [
             {"kind": "vllm", "name": "chat", "model": f"org/model-{h}", "port": 8000,
-             "gpus": [0, 1], "api_key": "KEY", "channel": {"priority": h}},
-            {"kind": "ollama", "name": "ollama", "gpus": [2], "models": [f"m{h}:7b"]},
+             "gpus": [0, 1], "api_key": "KEY", "channel": {"priority": h}, **bind},
+            {"kind": "ollama", "name": "ollama", "gpus": [2], "models": [f"m{h}:7b"], **bind},
             {"kind": "openai", "name": "embed", "image": "ghcr.io/x/tei:1", "port": 8080,
-             "gpus": "cpu", "models": [f"embed-{h}"]},
+             "gpus": "cpu", "models": [f"embed-{h}"], **bind},
         ]
-        gpus[f"gpu-{h}"] = {"ssh": {"host": f"10.1.{h // 250}.{h % 250 + 1}",
+        gpus[f"gpu-{h}"] = {"ssh": {"host": ip,
                                     "host_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGxsbWluZnJhLXBsYWNlaG9sZGVyLWhvc3Qta2V5LTAx"},
-                            "reach": "tunnel" if h % 2 else "direct", "gpus": 4,
+                            "reach": "direct" if direct else "tunnel", "gpus": 4,
                             "services": services}
     return {
         "mirrors": {"image_rewrite": {"ghcr.io": "ghcr.m.example"}},

