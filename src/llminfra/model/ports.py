@@ -23,9 +23,9 @@ def _listeners(stack: Stack) -> Iterator[tuple[str, int, Loc, str]]:
             yield name, svc.port, base + ("services", i, "port"), f"services/{i} ({svc.name})"
         m = host_metrics(stack, name)
         if m is not None and exports_node(stack, name):
-            gw = stack.gateway_for(gpu)
-            yield (name, m.node_exporter_port, ("gateways", gw, "metrics", "node_exporter_port"),
-                   "the node exporter")
+            scraper = stack.gateway_for(gpu)
+            yield (name, m.node_exporter_port,
+                   ("gateways", scraper, "metrics", "node_exporter_port"), "the node exporter")
     for name, gw in stack.gateways.items():
         base = ("gateways", name)
         yield name, gw.ssh.port, base + ("ssh", "port"), "sshd"

@@ -119,9 +119,8 @@ def _is_public(address: str) -> bool:
     return ip.is_unspecified or ip.is_global
 
 
-_V4_ALL = ipaddress.ip_network("0.0.0.0/0")
-_V6_GLOBAL = ipaddress.ip_network("2000::/3")  # every global unicast IPv6 address
-_V4_MAPPED = ipaddress.ip_network("::ffff:0:0/96")
+_V6_GLOBAL = ipaddress.IPv6Network("2000::/3")  # every global unicast IPv6 address
+_V4_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
 # Shorter prefixes than these admit a large share of the Internet: no allowlist means that.
 _BROADEST = {4: 8, 6: 16}
 
