@@ -14,10 +14,36 @@ def _load(args: argparse.Namespace):
     return load_stack(args.inventory, secrets_file=secrets)
 
 
+def _render_problems(stack) -> list[str]:
+    """Every host's files rendered once (secrets masked; their values are checked by the
+    model): whatever render or a deploy would still refuse is refused by `check` too."""
+    import copy
+
+    from .render.bundle import gateway_files, gpu_files, relay_files
+    from .render.files import RenderError
+    from .render.write import MaskedSecrets
+
+    masked = copy.copy(stack)
+    masked._secrets = MaskedSecrets(stack.secrets)
+    problems = []
+    for names, files in ((stack.gpu_hosts, gpu_files), (stack.gateways, gateway_files),
+                         (stack.relays, relay_files)):
+        for name in names:
+            try:
+                files(masked, name)
+            except RenderError as exc:
+                problems.append(f"{name}: render: {exc}")
+    return problems
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from .plan_view import describe
 
-    print(describe(_load(args)))
+    stack = _load(args)
+    problems = _render_problems(stack)
+    if problems:
+        raise StackError(problems)
+    print(describe(stack))
     return 0
 
 
@@ -25,7 +51,11 @@ def cmd_render(args: argparse.Namespace) -> int:
     from .render.write import write_rendered
 
     stack = _load(args)
-    written = write_rendered(stack, Path(args.outdir), show_secrets=args.show_secrets)
+    try:
+        written = write_rendered(stack, Path(args.outdir), show_secrets=args.show_secrets)
+    except OSError as exc:  # OUTDIR is a file, read-only, on a full disk, ...
+        raise StackError([f"render: cannot write under {args.outdir}: "
+                          f"{exc.strerror or exc} ({exc.filename or args.outdir})"]) from None
     for path in written:
         print(path)
     return 0

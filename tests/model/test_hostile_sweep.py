@@ -342,3 +342,42 @@ def test_narrow_and_private_allowlists_need_no_opt_in(base, secrets):
                                             "::ffff:192.0.2.0/120"]
     gw(base)["nginx"]["admin_allow_cidrs"] = ["192.0.2.0/24", "fd00::/8"]
     assert parse_stack(base, environ=secrets).warnings == []
+
+
+# -- YAML 1.1 numbers that silently become other numbers ---------------------------------------------
+
+@pytest.mark.parametrize(("text", "shown", "value"), [
+    ("22:00", "22:00", 1320), ("010", "010", 8), ("0x16", "0x16", 22),
+    ("1_000", "1_000", 1000), ("0b101", "0b101", 5), ("1:30.5", "1:30.5", 90.5),
+    ("1_0.5", "1_0.5", 10.5),
+])
+def test_yaml_numbers_in_other_bases_are_refused(tmp_path, text, shown, value):
+    from llminfra.model import load_stack
+
+    path = tmp_path / "stack.yml"
+    path.write_text(f"name: prod\ngpu_hosts:\n  g:\n    ssh: {{host: 10.0.0.1, port: {text}}}\n")
+    with pytest.raises(StackError) as info:
+        load_stack(path, environ={})
+    assert info.value.lines == [f"stack: line 4: {shown!r} is the number {value} to YAML 1.1 (base "
+                                "60, octal, hex or '_'): write it in decimal, or quote it if it "
+                                "is text"]
+
+
+def test_decimal_numbers_and_quoted_lookalikes_still_load(tmp_path):
+    from llminfra.model.load import parse_yaml
+
+    data = parse_yaml("a: 0\nb: -7\nc: +8\nd: 0.9\ne: .5\nf: 1.0e+3\ng: .inf\nh: '22:00'\n"
+                      "i: '010'\n")
+    assert data == {"a": 0, "b": -7, "c": 8, "d": 0.9, "e": 0.5, "f": 1000.0,
+                    "g": float("inf"), "h": "22:00", "i": "010"}
+
+
+def test_keys_equal_only_in_python_are_not_duplicates(tmp_path):
+    from llminfra.model import load_stack
+
+    path = tmp_path / "stack.yml"
+    path.write_text("gpu_hosts:\n  1: {ssh: {host: 10.0.0.1}}\n  true: {ssh: {host: 10.0.0.2}}\n")
+    with pytest.raises(StackError) as info:
+        load_stack(path, environ={})
+    assert "duplicate" not in str(info.value)
+    assert "1: input should be a valid string (got 1)" in info.value.lines

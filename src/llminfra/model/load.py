@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 def _mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     loader.flatten_mapping(node)
-    seen: dict[Any, int] = {}
+    seen: dict[tuple[type, Any], int] = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node)
         where = key_node.start_mark.line + 1
@@ -50,10 +51,11 @@ def _mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]
         except TypeError:
             raise StackError([f"stack: line {where}: a mapping key should be a plain "
                               "value, not a list or mapping"]) from None
-        if key in seen:
+        typed = (type(key), key)  # 1 and true are equal in Python, not in the file
+        if typed in seen:
             raise StackError([f"stack: line {where}: duplicate key {key!r} "
-                              f"(first at line {seen[key]})"])
-        seen[key] = where
+                              f"(first at line {seen[typed]})"])
+        seen[typed] = where
     return loader.construct_mapping(node)
 
 
@@ -64,7 +66,35 @@ def _timestamp(loader: _UniqueKeyLoader, node: yaml.ScalarNode) -> Any:
         return loader.construct_scalar(node)
 
 
+# YAML 1.1 reads 22:00 as 1320 (base 60), 010 as 8, 0x16 as 22 and 1_000 as 1000: a port or a
+# GPU index written that way would silently become another number. Only plain decimals pass.
+_DECIMAL_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+_DECIMAL_FLOAT = re.compile(r"[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)"
+                            r"|\.(nan|NaN|NAN)")
+
+
+def _strict_number(loader: _UniqueKeyLoader, node: yaml.ScalarNode, pattern: re.Pattern[str],
+                   construct: Any) -> Any:
+    value = construct(node)
+    text = str(loader.construct_scalar(node)).strip()
+    if not pattern.fullmatch(text):
+        raise StackError([f"stack: line {node.start_mark.line + 1}: {text!r} is the number "
+                          f"{value} to YAML 1.1 (base 60, octal, hex or '_'): write it in "
+                          "decimal, or quote it if it is text"])
+    return value
+
+
+def _int(loader: _UniqueKeyLoader, node: yaml.ScalarNode) -> Any:
+    return _strict_number(loader, node, _DECIMAL_INT, loader.construct_yaml_int)
+
+
+def _float(loader: _UniqueKeyLoader, node: yaml.ScalarNode) -> Any:
+    return _strict_number(loader, node, _DECIMAL_FLOAT, loader.construct_yaml_float)
+
+
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:int", _int)
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:float", _float)
 _UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 
