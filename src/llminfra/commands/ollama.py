@@ -7,18 +7,12 @@ from pyinfra.api import QuoteString, StringCommand
 from .compose import compose
 
 
-def ollama_list(
-    project_dir: str,
-    service: str,
-    compose_command: str = "docker compose",
-    project_name: str | None = None,
-) -> StringCommand:
-    """``ollama list`` in the service; prints nothing if the container is not up yet."""
-    dc = compose(compose_command, project_name)
-    return StringCommand(
-        "cd", QuoteString(project_dir), "2>/dev/null &&",
-        dc, "exec -T", QuoteString(service), "ollama list 2>/dev/null || true",
-    )  # fmt: skip
+def ollama_tags(url: str) -> StringCommand:
+    """The server's model list (``GET /api/tags``, what ``ollama list`` prints) as JSON; nothing
+    when it does not answer yet. Read over HTTP from the host: an ``ollama list`` through
+    ``compose exec`` costs the host a Compose call, a container exec and a client process."""
+    return StringCommand("curl -sf -m 10", QuoteString(f"{url.rstrip('/')}/api/tags"),
+                         "2>/dev/null || true")
 
 
 def ollama_pull(

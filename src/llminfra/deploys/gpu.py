@@ -90,10 +90,10 @@ def model_service(stack: Stack, host_name: str, service_name: str) -> None:
         project_dir=directory,
         compose=render_service_compose(stack, host_name, svc).content,
     )
+    address = reach(stack.service_bind(gpu, svc))
     if svc.pulls():
         ollama.models(name=f"{svc.name}: pull models", project_dir=directory, service=svc.name,
-                      models=svc.pulls())  # fmt: skip
-    address = reach(stack.service_bind(gpu, svc))
+                      models=svc.pulls(), url=f"http://{address}:{svc.port}")  # fmt: skip
     for model in svc.served()[:1]:
         models.servable(
             name=f"{svc.name}: {model} is servable",

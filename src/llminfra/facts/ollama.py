@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 from pyinfra.api import FactBase
+from pyinfra.api.exceptions import FactProcessError
 from typing_extensions import override
 
-from llminfra.commands.ollama import ollama_list
+from llminfra.commands.ollama import ollama_tags
 
 
 def canonical_model(model: str) -> str:
@@ -15,24 +18,27 @@ def canonical_model(model: str) -> str:
 
 class OllamaModels(FactBase[list[str]]):
     """
-    Models pulled into the Ollama of compose ``service`` (``ollama list``); ``[]`` when the
-    container is not running yet.
+    Models pulled into the Ollama server at ``url`` (its ``/api/tags``, as ``ollama list``
+    shows them); ``[]`` when it does not answer yet (the container is not running).
     """
 
     default = list
 
     @override
-    def requires_command(self, project_dir, service, compose_command="docker compose",
-                         project_name=None):  # fmt: skip
-        return compose_command.split()[0]
+    def requires_command(self, url):
+        return "curl"
 
     @override
-    def command(self, project_dir, service, compose_command="docker compose", project_name=None):
-        return ollama_list(project_dir, service, compose_command, project_name)
+    def command(self, url):
+        return ollama_tags(url)
 
     @override
     def process(self, output):
-        rows = [line.split() for line in output if line.strip()]
-        if rows and rows[0][0] == "NAME":
-            rows = rows[1:]
-        return [canonical_model(row[0]) for row in rows]
+        text = "\n".join(output).strip()
+        if not text:
+            return []
+        try:
+            rows = json.loads(text).get("models") or []
+            return [canonical_model(row["name"]) for row in rows]
+        except (ValueError, AttributeError, KeyError, TypeError) as e:
+            raise FactProcessError(f"not an Ollama model list: {text[:80]!r}") from e

@@ -13,10 +13,8 @@ from llminfra.facts.ollama import OllamaModels, canonical_model
 from .progress import Watched
 
 
-def _models_fact(project_dir, service, compose_command="docker compose", project_name=None,
-                 **_):
-    return OllamaModels, {"project_dir": project_dir, "service": service,
-                          "compose_command": compose_command, "project_name": project_name}
+def _models_fact(url, **_):
+    return OllamaModels, {"url": url}
 
 
 @expecting(lambda **a: [_models_fact(**a)])
@@ -25,6 +23,7 @@ def models(
     project_dir: str,
     service: str,
     models: list[str],
+    url: str,
     compose_command: str = "docker compose",
     project_name: str | None = None,
 ):
@@ -34,6 +33,8 @@ def models(
     + project_dir: compose project directory of the Ollama stack
     + service: compose service running Ollama
     + models: model names, e.g. ``["llama3.2", "qwen2.5:7b"]`` (no tag means ``:latest``)
+    + url: the server's address as the host reaches it, e.g. ``http://127.0.0.1:11434``
+      (what is pulled already is read from its API)
     + compose_command: ``docker compose`` or ``docker-compose``
     + project_name: compose project name, if not the directory's basename
 
@@ -48,9 +49,10 @@ def models(
             project_dir="/opt/llminfra/ollama",
             service="ollama",
             models=["llama3.2", "nomic-embed-text"],
+            url="http://127.0.0.1:11434",
         )
     """
-    present = batch.read(_models_fact(project_dir, service, compose_command, project_name))
+    present = batch.read(_models_fact(url))
     missing = [model for model in models if canonical_model(model) not in present]
     if not missing:
         host.noop(f"ollama models {', '.join(models)} are present in {service}")
