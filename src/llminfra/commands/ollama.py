@@ -11,8 +11,10 @@ def ollama_tags(url: str) -> StringCommand:
     """The server's model list (``GET /api/tags``, what ``ollama list`` prints) as JSON; nothing
     when it does not answer yet. Read over HTTP from the host: an ``ollama list`` through
     ``compose exec`` costs the host a Compose call, a container exec and a client process."""
-    return StringCommand("curl -sf -m 10", QuoteString(f"{url.rstrip('/')}/api/tags"),
-                         "2>/dev/null || true")
+    # A server started a moment ago (this run's `up`) refuses connections for a few seconds:
+    # wait for it rather than read "nothing pulled" and race its start with pulls.
+    return StringCommand("curl -sf -m 10 --retry 5 --retry-delay 1 --retry-connrefused",
+                         QuoteString(f"{url.rstrip('/')}/api/tags"), "2>/dev/null || true")
 
 
 def ollama_pull(
