@@ -381,3 +381,28 @@ def test_keys_equal_only_in_python_are_not_duplicates(tmp_path):
         load_stack(path, environ={})
     assert "duplicate" not in str(info.value)
     assert "1: input should be a valid string (got 1)" in info.value.lines
+
+
+# -- secret values with two readings, operator-side TLS keys ------------------------------------------
+
+@pytest.mark.parametrize("value", [" vllm-secret", "vllm-secret ", "\u00a0vllm-secret"])
+def test_secret_with_surrounding_spaces(base, secrets, value):
+    secrets["VLLM_KEY"] = value
+    with pytest.raises(StackError) as info:
+        parse_stack(base, environ=secrets)
+    assert info.value.lines == ["gpu-1: services/0/api_key: secret VLLM_KEY has leading or trailing "
+                                "spaces (a shell export and a dotenv file would not agree on it)"]
+
+
+def test_tls_key_file_readable_by_others(base, secrets, tmp_path):
+    cert, key = tmp_path / "a.crt", tmp_path / "a.key"
+    cert.write_text("-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n")
+    key.write_text("-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n")
+    key.chmod(0o640)
+    gw(base)["nginx"]["tls"] = {"mode": "files", "cert_file": str(cert), "key_file": str(key)}
+    with pytest.raises(StackError) as info:
+        parse_stack(base, environ=secrets)
+    assert info.value.lines == [f"gw-1: nginx/tls/key_file: {key} is readable by other users (mode "
+                                f"0640) and holds a private key (run: chmod 600 {key})"]
+    key.chmod(0o600)
+    parse_stack(base, environ=secrets)

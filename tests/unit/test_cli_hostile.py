@@ -14,7 +14,8 @@ REPO = Path(__file__).resolve().parents[2]
 def inventory(tmp_path):
     shutil.copy(REPO / "inventory" / "prod.yml", tmp_path / "prod.yml")
     secrets = tmp_path / "prod.secrets.env"
-    shutil.copy(REPO / "inventory" / "prod.secrets.env.example", secrets)
+    example = (REPO / "inventory" / "prod.secrets.env.example").read_text()
+    secrets.write_text(example)
     secrets.chmod(0o600)
     return tmp_path / "prod.yml"
 

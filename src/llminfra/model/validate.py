@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -289,6 +291,9 @@ def check_secrets(stack: Stack) -> list[str]:
             errors.append(line(loc, f"secret {name} is set in the environment and in "
                           f"{secrets.file} with different values: unset one of them"))
         value = secrets.get(name)
+        if value != value.strip():
+            errors.append(line(loc, f"secret {name} has leading or trailing spaces (a shell "
+                               "export and a dotenv file would not agree on it)"))
         if any(c in value for c in "\r\n"):
             errors.append(line(loc, f"secret {name} holds a line break (secrets are one line)"))
             continue
@@ -353,6 +358,19 @@ def _file_problem(path: str, needle: str | None = None, what: str = "") -> str |
     return None
 
 
+def _others_can_read(path: str) -> str | None:
+    """A private key on the operator's machine that other local users can read (its owner
+    decides: a root-owned key shared read-only with a group is their call)."""
+    try:
+        st = Path(path).stat()
+    except OSError:
+        return None
+    if st.st_mode & 0o077 and st.st_uid == os.getuid():
+        return (f"{path} is readable by other users (mode {stat.S_IMODE(st.st_mode):04o}) and "
+                f"holds a private key (run: chmod 600 {path})")
+    return None
+
+
 def check_local_files(stack: Stack) -> list[str]:
     """Operator-side files the deploy will upload must exist (and hold what they should)."""
     errors: list[str] = []
@@ -363,6 +381,8 @@ def check_local_files(stack: Stack) -> list[str]:
                                   ("key_file", "PRIVATE KEY-----", "PEM private key")):
             path = getattr(tls, key)
             problem = path and _file_problem(path, needle, what)
+            if not problem and path and key == "key_file":
+                problem = _others_can_read(path)
             if problem:
                 errors.append(line(loc + (key,), problem))
     for section in ("gpu_hosts", "gateways", "relays"):
