@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import base64
+import struct
 import sys
 import time
 import tracemalloc
@@ -14,6 +16,13 @@ from llminfra.render import render_all
 
 SECRETS = {"KEY": "secret-value-1", "SESSION": "session-value", "ROOT_TOKEN": "roottoken0123",
            "ROOT_PW": "rootpassword1", "RELAY": "relay-secret"}
+
+
+def host_key(h: int) -> str:
+    """A well-formed ed25519 public key of its own per host (one pin per machine)."""
+    blob = b"".join(struct.pack(">I", len(part)) + part
+                    for part in (b"ssh-ed25519", h.to_bytes(32, "big")))
+    return "ssh-ed25519 " + base64.b64encode(blob).decode()
 
 
 def stack_data(gpu_hosts: int) -> dict:
@@ -31,7 +40,7 @@ def stack_data(gpu_hosts: int) -> dict:
              "gpus": "cpu", "models": [f"embed-{h}"], **bind},
         ]
         gpus[f"gpu-{h}"] = {"ssh": {"host": ip,
-                                    "host_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGxsbWluZnJhLXBsYWNlaG9sZGVyLWhvc3Qta2V5LTAx"},
+                                    "host_key": host_key(h)},
                             "reach": "direct" if direct else "tunnel", "gpus": 4,
                             "services": services}
     return {

@@ -406,3 +406,18 @@ def test_tls_key_file_readable_by_others(base, secrets, tmp_path):
                                 f"0640) and holds a private key (run: chmod 600 {key})"]
     key.chmod(0o600)
     parse_stack(base, environ=secrets)
+
+
+def test_one_host_key_pinned_on_two_machines(base, secrets):
+    key = gpu1(base)["ssh"]["host_key"]
+    base["gpu_hosts"]["gpu-2"]["ssh"]["host_key"] = key
+    with pytest.raises(StackError) as info:
+        parse_stack(base, environ=secrets)
+    assert info.value.lines == ["gpu-2: ssh/host_key: the same key is pinned for gpu-1: two "
+                                "machines with one host key (a cloned image: run ssh-keygen -A "
+                                "there) or a key pasted under the wrong host"]
+
+
+def test_one_machine_in_two_roles_may_share_its_pin(base, secrets):
+    gw(base)["ssh"] = dict(gpu1(base)["ssh"])  # the gateway runs on gpu-1's machine
+    parse_stack(base, environ=secrets)

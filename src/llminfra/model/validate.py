@@ -50,6 +50,20 @@ def _host_names(stack: Stack) -> Iterator[str]:
             if name in seen:
                 yield line((section, name), f"duplicate host name (also in {seen[name]})")
             seen.setdefault(name, section)
+    # One pinned key on two machines: a cloned image whose keys were never regenerated, or a
+    # key pasted under the wrong host. Either way the pin no longer tells the hosts apart.
+    pinned: dict[str, tuple[str, tuple[str, int]]] = {}
+    for section in ("gpu_hosts", "gateways", "relays"):
+        for name, host in getattr(stack, section).items():
+            key, where = host.ssh.host_key, (host.ssh.host, host.ssh.port)
+            if key is None:
+                continue
+            first, first_where = pinned.setdefault(key, (name, where))
+            if first != name and first_where != where:
+                yield line((section, name, "ssh", "host_key"),
+                           f"the same key is pinned for {first}: two machines with one host key "
+                           "(a cloned image: run ssh-keygen -A there) or a key pasted under the "
+                           "wrong host")
 
 
 def _gpu_services(stack: Stack) -> Iterator[str]:
