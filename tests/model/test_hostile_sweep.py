@@ -421,3 +421,30 @@ def test_one_host_key_pinned_on_two_machines(base, secrets):
 def test_one_machine_in_two_roles_may_share_its_pin(base, secrets):
     gw(base)["ssh"] = dict(gpu1(base)["ssh"])  # the gateway runs on gpu-1's machine
     parse_stack(base, environ=secrets)
+
+
+@pytest.mark.parametrize(("name", "why"), [
+    ("192.0.2.10", "is an IP address"), ("gateway", "is a single label"),
+    ("api.corp.internal", "ends in .internal"), ("gw-1.lab.local", "ends in .local"),
+    ("api.test", "ends in .test"),
+])
+def test_acme_for_a_name_no_public_ca_issues_for(base, secrets, name, why):
+    gw(base)["nginx"].update(server_name=name, tls={"mode": "acme",
+                                                    "acme_email": "ops@example.com"})
+    with pytest.raises(StackError) as info:
+        parse_stack(base, environ=secrets)
+    assert info.value.lines == [f"gw-1: nginx/server_name: {name!r} {why}: a public ACME CA "
+                                "issues no certificate for it (tls mode acme); use self_signed "
+                                "or files"]
+
+
+def test_acme_for_relay_provider_names_and_plain_public_names(base, secrets):
+    relay(base).update(routing="host", tls={"mode": "acme", "acme_email": "ops@example.com"},
+                       server_name="relay.example.net")
+    relay(base)["providers"][0]["server_name"] = "openai.relay.example.net"
+    relay(base)["providers"][1]["server_name"] = "claude.relay.lan"
+    with pytest.raises(StackError) as info:
+        parse_stack(base, environ=secrets)
+    assert info.value.lines == ["relay-1: providers/1/server_name: 'claude.relay.lan' ends in .lan: "
+                                "a public ACME CA issues no certificate for it (tls mode acme); "
+                                "use self_signed or files"]

@@ -27,11 +27,46 @@ GROUPS_MAX = 32  # OneAPI stores a channel's groups comma-joined in a varchar(32
 def check_stack(stack: Stack) -> list[str]:
     errors: list[str] = []
     for check in (_host_names, _gpu_services, _tunnels, _channels, _tokens, _litellm,
-                  check_metrics, check_ports):
+                  check_metrics, check_ports, _acme_names):
         errors.extend(check(stack))
     if not (stack.gpu_hosts or stack.gateways or stack.relays):
         errors.append("stack: no hosts declared (gpu_hosts, gateways, relays are all empty)")
     return errors
+
+
+# Names no public ACME CA issues for: they resolve only inside some network, or never.
+_PRIVATE_SUFFIXES = (".local", ".localhost", ".internal", ".lan", ".home.arpa", ".test",
+                     ".invalid", ".localdomain", ".corp", ".intranet")
+
+
+def _acme_names(stack: Stack) -> Iterator[str]:
+    """`mode: acme` runs certbot's HTTP-01 challenge for every server name: an IP address, a
+    single label or a private suffix fails there, after the deploy has started."""
+    named: list[tuple[Loc, Loc, str]] = []
+    for name, gw in stack.gateways.items():
+        named.append((("gateways", name, "nginx", "tls"), ("gateways", name, "nginx",
+                                                         "server_name"), gw.nginx.server_name))
+    for name, relay in stack.relays.items():
+        tls: Loc = ("relays", name, "tls")
+        named.append((tls, ("relays", name, "server_name"), relay.server_name))
+        if relay.routing == "host":
+            named += [(tls, ("relays", name, "providers", i, "server_name"), p.server_name)
+                      for i, p in enumerate(relay.providers) if p.server_name]
+    modes = {loc: t.mode for _, loc, t in stack.tls_settings()}
+    for tls_loc, loc, server in named:
+        if modes.get(tls_loc) != "acme":
+            continue
+        low = server.lower().rstrip(".")
+        if low.replace(".", "").isdigit():
+            why = "is an IP address"
+        elif "." not in low:
+            why = "is a single label"
+        elif low.endswith(_PRIVATE_SUFFIXES):
+            why = f"ends in {next(x for x in _PRIVATE_SUFFIXES if low.endswith(x))}"
+        else:
+            continue
+        yield line(loc, f"{server!r} {why}: a public ACME CA issues no certificate for it "
+                   "(tls mode acme); use self_signed or files")
 
 
 def _repeats(values: Sequence[object]) -> Iterator[tuple[int, object, int]]:
