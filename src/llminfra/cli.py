@@ -39,8 +39,10 @@ def _render_problems(stack) -> list[str]:
 def cmd_check(args: argparse.Namespace) -> int:
     from .plan_view import describe
 
+    from .model.safety import check_pins
+
     stack = _load(args)
-    problems = _render_problems(stack)
+    problems = check_pins(stack) + _render_problems(stack)
     if problems:
         raise StackError(problems)
     print(describe(stack))

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .model import GatewayHost, GpuHost, RelayHost, Stack, StackError, load_stack
+from .model.safety import check_pins
 from .model.sshfiles import KeyFileError, NeedsPassphrase, load_private_key
 from .paths import write_known_hosts
 
@@ -59,6 +60,8 @@ def pyinfra_groups(stack_file: str | Path) -> dict[str, list[HostEntry]]:
     stack_file = Path(stack_file)
     try:
         stack = load_stack(stack_file)
+        if unpinned := check_pins(stack):
+            raise StackError(unpinned)
     except StackError as exc:
         for err in exc.lines:
             print(err, file=sys.stderr)

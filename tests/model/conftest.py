@@ -34,7 +34,7 @@ BASE = {
     },
     "gateways": {
         "gw-1": {
-            "ssh": {"host": "10.0.0.3"},
+            "ssh": {"host": "10.0.0.3", "host_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3QtaG9zdC1rZXktMzAwMDAwMDAwMDAwMDAwMDAw"},
             "oneapi": {"session_secret": "SESSION", "root_access_token": "ROOT_TOKEN",
                        "root_password": "ROOT_PW"},
             "nginx": {"server_name": "api.test"},
@@ -42,7 +42,7 @@ BASE = {
     },
     "relays": {
         "relay-1": {
-            "ssh": {"host": "10.0.0.4"},
+            "ssh": {"host": "10.0.0.4", "host_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3QtaG9zdC1rZXktNDAwMDAwMDAwMDAwMDAwMDAw"},
             "server_name": "relay.test",
             "providers": [{"kind": "openai"}, {"kind": "claude"}],
             "access": {"allow_cidrs": ["10.0.0.3/32"], "shared_secret": "RELAY_KEY"},

@@ -249,3 +249,19 @@ def check_ssh_files(stack: Stack) -> list[str]:
                 if problem:
                     errors.append(line(loc + ("known_hosts",), problem))
     return errors
+
+
+def check_pins(stack: Stack) -> list[str]:
+    """Every host has a pinned key. The deploy (and status, clients, backup) connect with
+    StrictHostKeyChecking=yes against the pins, so an unpinned host can never be reached: `check`
+    and the pyinfra inventory refuse it before any connection. Kept out of `load_stack` so that
+    `llminfra hostkey` can show the key to pin on a host that has none yet."""
+    errors: list[str] = []
+    for section in ("gpu_hosts", "gateways", "relays"):
+        for name, host in getattr(stack, section).items():
+            if not (host.ssh.host_key or host.ssh.known_hosts):
+                errors.append(line((section, name, "ssh", "host_key"),
+                                   "no host key pinned (nor known_hosts): the deploy refuses "
+                                   f"to connect; `llminfra hostkey INVENTORY {name}` shows the key "
+                                   "it presents"))
+    return errors

@@ -25,7 +25,9 @@ class SshSettings(Strict):
     host_key: HostKey | None = Field(
         None,
         description="Pinned public host key, e.g. `ssh-ed25519 AAAA...`. Written to a generated "
-        "known_hosts file; connections to any other key are refused.",
+        "known_hosts file; connections to any other key are refused. This or `known_hosts` is "
+        "required: `check` and the deploy refuse a host with neither (`llminfra hostkey` shows "
+        "the key a host presents).",
     )
     known_hosts: LocalPath | None = Field(
         None, description="A known_hosts file to use instead of `host_key`."
