@@ -13,7 +13,7 @@ def describe(stack: Stack) -> str:
             reach = getattr(h, "reach", "direct")
             engine = getattr(h, "engine", None)
             hosts.append([name, f"{role} ({engine})" if engine else role, f"{h.ssh.user}@{h.ssh.host}:{h.ssh.port}", reach,
-                          "pinned" if (h.ssh.host_key or h.ssh.known_hosts) else "NOT PINNED"])
+                          "pinned" if h.ssh.host_key else "known_hosts"])  # check_pins ran first
     services = []
     for host_name, gpu in stack.gpu_hosts.items():
         for svc in gpu.services:

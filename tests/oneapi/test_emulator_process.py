@@ -20,6 +20,14 @@ def _free_port():
         return s.getsockname()[1]
 
 
+def _copied_package(tmp_path):
+    """The emulator package alone in a fresh directory, as the lab image holds it."""
+    app = tmp_path / "app"
+    shutil.copytree(os.path.dirname(emulator_pkg.__file__), app / "emu_copy",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    return app
+
+
 def _start(app_dir, env):
     # -S: no site-packages (stdlib only), -E: ignore PYTHON* variables
     proc = subprocess.Popen([sys.executable, "-S", "-E", "-m", "emu_copy", "--host",
@@ -37,9 +45,7 @@ def _start(app_dir, env):
 
 
 def test_s2_standalone_process_from_copied_package_persists_across_restart(tmp_path):
-    app = tmp_path / "app"
-    shutil.copytree(os.path.dirname(emulator_pkg.__file__), app / "emu_copy",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    app = _copied_package(tmp_path)
     env = {"PATH": os.environ.get("PATH", ""), "PORT": str(_free_port()),
            "EMULATOR_STATE": str(tmp_path / "data" / "one-api.json"),
            "INITIAL_ROOT_ACCESS_TOKEN": ACCESS}
@@ -62,9 +68,7 @@ def test_s2_standalone_process_from_copied_package_persists_across_restart(tmp_p
 
 def test_s10_1_standalone_process_in_new_api_mode_from_the_environment(tmp_path):
     """What the calciumion/new-api:lab image does: the same package, EMULATOR_FLAVOR=newapi."""
-    app = tmp_path / "app"
-    shutil.copytree(os.path.dirname(emulator_pkg.__file__), app / "emu_copy",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    app = _copied_package(tmp_path)
     env = {"PATH": os.environ.get("PATH", ""), "PORT": str(_free_port()),
            "EMULATOR_STATE": str(tmp_path / "data" / "new-api.json"),
            "EMULATOR_FLAVOR": "newapi", "INITIAL_ROOT_ACCESS_TOKEN": ACCESS}

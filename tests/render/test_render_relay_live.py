@@ -1,5 +1,6 @@
 """The rendered relay config, run by Debian's nginx on loopback against a local TLS upstream."""
 
+import contextlib
 import dataclasses
 import http.client
 import socket
@@ -38,6 +39,18 @@ def relay(tmp_path_factory):
         providers=[{"kind": "openai", "upstream": f"api.test:{upstream.server_address[1]}"},
                    {"kind": "claude", "upstream": f"rogue.test:{rogue.server_address[1]}"},
                    {"kind": "gemini"}])
+    try:
+        with running_relay(nginx, tmp, data, ca, port) as (_, cert):
+            yield {"port": port, "upstream": upstream, "rogue": rogue, "dns": dns, "cert": cert}
+    finally:
+        for server in (upstream, rogue, dns):
+            server.shutdown()
+
+
+@contextlib.contextmanager
+def running_relay(nginx, tmp, data, ca, port):
+    """The relay rendered from `data` with a self-signed site certificate, served by nginx on
+    loopback; yields (rendered config, site certificate)."""
     view = relay_view(make_stack(data), "relay-1")
     cert, key = self_signed(tmp / "site", "relay.test")
     server = dataclasses.replace(view.servers[0], cert=type(view.servers[0].cert)(str(cert), str(key)))
@@ -50,12 +63,10 @@ def relay(tmp_path_factory):
                              "-g", "daemon off;"], stderr=subprocess.PIPE)
     try:
         wait_for_port(port)
-        yield {"port": port, "upstream": upstream, "rogue": rogue, "dns": dns, "cert": cert}
+        yield content, cert
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-        for server in (upstream, rogue, dns):
-            server.shutdown()
 
 
 def get(relay, path, src, headers=()):
@@ -133,22 +144,11 @@ def pooled(tmp_path_factory):
         upstream_keepalive=4, access={"allow_cidrs": [f"{ALLOWED}/32"]},
         providers=[{"kind": "openai", "upstream": f"localhost:{upstream.server_address[1]}"}])
     data["channels"] = [c for c in data["channels"] if c.get("relay") in (None, "relay-1/openai")]
-    view = relay_view(make_stack(data), "relay-1")
-    cert, key = self_signed(tmp / "site", "relay.test")
-    server = dataclasses.replace(view.servers[0], cert=type(view.servers[0].cert)(str(cert), str(key)))
-    view = dataclasses.replace(view, servers=(server,), trusted_ca=str(ca[0]))
-    content = render("nginx/relay.conf.j2", view).replace(f"listen {port} ", f"listen 127.0.0.1:{port} ")
-    assert "proxy_pass https://llminfra_relay_openai;" in content
-    site = tmp / "relay.conf"
-    site.write_text(content)
-    proc = subprocess.Popen([nginx, "-c", str(nginx_conf(tmp, site)), "-p", str(tmp),
-                             "-g", "daemon off;"], stderr=subprocess.PIPE)
     try:
-        wait_for_port(port)
-        yield {"port": port, "upstream": upstream, "cert": cert}
+        with running_relay(nginx, tmp, data, ca, port) as (content, cert):
+            assert "proxy_pass https://llminfra_relay_openai;" in content
+            yield {"port": port, "upstream": upstream, "cert": cert}
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
         upstream.shutdown()
 
 
