@@ -19,6 +19,9 @@ Probe = Literal["chat", "embeddings"]
 # chunks closer together than this are one burst; a stream that is one burst was buffered
 BURST_GAP_S = 0.002
 MIN_CHUNKS_TO_JUDGE = 4
+# a buffering proxy clumps every stream; a stall on a busy host (the server process not scheduled
+# while the model runs ahead) clumps one now and then, so a stream is judged on its best of 3 tries
+CLUMP_TRIES = 3
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,13 @@ class Result:
     total_s: float = 0.0
     tokens: int = 0
     clumped: bool = False
+    tries: int = 1
+
+    @property
+    def note(self) -> str:
+        if self.error or self.tries == 1:
+            return self.error
+        return f"streamed on try {self.tries} (earlier tries arrived in one burst)"
 
     @property
     def tokens_per_s(self) -> float | None:
@@ -80,7 +90,19 @@ def measure(arrivals: list[float], start: float, end: float, result: Result) -> 
     return result
 
 
-def run_chat(client: Any, target: Target, max_tokens: int = 32) -> Result:
+def run_chat(client: Any, target: Target, max_tokens: int = 32, tries: int = CLUMP_TRIES) -> Result:
+    for attempt in range(1, tries + 1):
+        result = _stream_once(client, target, max_tokens)
+        result.tries = attempt
+        if not result.clumped:
+            break
+    if result.clumped:
+        result.error = (f"{result.chunks} chunks arrived in one burst on each of {tries} tries "
+                        "(buffered on the way)")
+    return result
+
+
+def _stream_once(client: Any, target: Target, max_tokens: int) -> Result:
     result = Result(target)
     start = time.monotonic()
     arrivals: list[float] = []
@@ -98,8 +120,6 @@ def run_chat(client: Any, target: Target, max_tokens: int = 32) -> Result:
     result.ok = result.chunks > 0 and not result.clumped
     if not result.chunks:
         result.error = "the stream carried no content"
-    elif result.clumped:
-        result.error = f"{result.chunks} chunks arrived in one burst (buffered on the way)"
     return result
 
 
@@ -132,7 +152,7 @@ def rows(results: list[Result]) -> list[list[str]]:
         out.append([r.target.model, r.target.origin, r.target.probe, "yes" if r.ok else "NO",
                      ms(r.ttft_s), ms(median(r.gaps_s)) if r.gaps_s else "-",
                      ms(max(r.gaps_s)) if r.gaps_s else "-", "-" if tps is None else f"{tps:.1f}",
-                     r.error])
+                     r.note])
     return out
 
 

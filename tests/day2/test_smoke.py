@@ -1,6 +1,8 @@
 """smoke's judgement of a stream, from arrival times alone."""
 
-from llminfra.smoke import Result, Target, clumped, measure
+import time
+
+from llminfra.smoke import Result, Target, clumped, measure, run_chat
 
 T = Target("m", "chat", "gpu-1/m")
 
@@ -27,3 +29,46 @@ def test_measure_ttft_gaps_and_rate():
     assert r.ttft_s == 0.5 and r.chunks == 5
     assert [round(g, 3) for g in r.gaps_s] == [0.1, 0.1, 0.1, 0.1]
     assert round(r.tokens_per_s or 0, 3) == 10.0
+
+
+class _Chunk:
+    def __init__(self, text: str):
+        delta = type("Delta", (), {"content": text})()
+        self.choices = [type("Choice", (), {"delta": delta})()]
+        self.usage = None
+
+
+class _Client:
+    """Streams six chunks per call: in one burst for the first `bursts` calls, then 5 ms apart."""
+
+    def __init__(self, bursts: int):
+        self.bursts, self.calls = bursts, 0
+        self.chat = type("Chat", (), {"completions": self})()
+
+    def create(self, **_: object):
+        self.calls += 1
+        paced = self.calls > self.bursts
+        for word in "one two three four five six".split():
+            if paced:
+                time.sleep(0.005)
+            yield _Chunk(word)
+
+
+def test_a_stream_that_bursts_once_is_tried_again_and_passes_with_a_note():
+    client = _Client(bursts=1)
+    r = run_chat(client, T)
+    assert client.calls == 2 and r.ok and not r.clumped and r.tries == 2
+    assert "try 2" in r.note and r.error == ""
+
+
+def test_a_stream_that_bursts_every_time_fails_after_three_tries():
+    client = _Client(bursts=99)
+    r = run_chat(client, T)
+    assert client.calls == 3 and not r.ok and r.clumped
+    assert r.error == "6 chunks arrived in one burst on each of 3 tries (buffered on the way)"
+
+
+def test_a_paced_stream_is_streamed_once():
+    client = _Client(bursts=0)
+    r = run_chat(client, T)
+    assert client.calls == 1 and r.ok and r.note == ""
