@@ -14,8 +14,10 @@ import tracemalloc
 from llminfra.model import parse_stack
 from llminfra.render import render_all
 
-SECRETS = {"KEY": "secret-value-1", "SESSION": "session-value", "ROOT_TOKEN": "roottoken0123",
-           "ROOT_PW": "rootpassword1", "RELAY": "relay-secret"}
+# `check` wants 16 characters at least for the kit's own access-control secrets
+SECRETS = {"KEY": "model-key-value-0001", "SESSION": "session-value-0001",
+           "ROOT_TOKEN": "root-token-value-0001", "ROOT_PW": "root-password-0001",
+           "RELAY": "relay-secret-value-0001"}
 
 
 def host_key(h: int) -> str:

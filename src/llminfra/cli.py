@@ -9,9 +9,11 @@ from pathlib import Path
 from .model import StackError, load_stack
 
 
-def _load(args: argparse.Namespace):
+def _load(args: argparse.Namespace, example_ok: bool = False):
+    """`example_ok`: check and render accept the placeholders of a `*.example` secrets file
+    (as warnings); commands that talk to hosts never do."""
     secrets = Path(args.secrets_file) if getattr(args, "secrets_file", None) else None
-    return load_stack(args.inventory, secrets_file=secrets)
+    return load_stack(args.inventory, secrets_file=secrets, example_ok=example_ok)
 
 
 def _render_problems(stack) -> list[str]:
@@ -41,7 +43,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     from .model.safety import check_pins
 
-    stack = _load(args)
+    stack = _load(args, example_ok=True)
     problems = check_pins(stack) + _render_problems(stack)
     if problems:
         raise StackError(problems)
@@ -52,7 +54,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_render(args: argparse.Namespace) -> int:
     from .render.write import write_rendered
 
-    stack = _load(args)
+    stack = _load(args, example_ok=True)
     try:
         written = write_rendered(stack, Path(args.outdir), show_secrets=args.show_secrets)
     except OSError as exc:  # OUTDIR is a file, read-only, on a full disk, ...

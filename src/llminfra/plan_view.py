@@ -46,7 +46,8 @@ def describe(stack: Stack) -> str:
     if tokens:
         parts += ["", "TOKENS", table(["name", "quota", "expires", "models", "subnets"], tokens)]
     if stack.warnings:
-        # Opted-in risks stay visible on every check, so nobody forgets they were accepted.
-        parts += ["", f"WARNINGS ({len(stack.warnings)} risky settings allowed by allow_risky)",
+        # Opted-in risks stay visible on every check, so nobody forgets they were accepted;
+        # example placeholders and certificates near expiry are listed with them.
+        parts += ["", f"WARNINGS ({len(stack.warnings)})",
                   *stack.warnings]
     return "\n".join(parts)

@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from example_secrets import write_filled
 
 from llminfra.cli import main
 
@@ -16,9 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 def prod(tmp_path) -> Path:
     inv = tmp_path / "prod.yml"
     shutil.copy(REPO / "inventory" / "prod.yml", inv)
-    secrets = tmp_path / "prod.secrets.env"
-    shutil.copy(REPO / "inventory" / "prod.secrets.env.example", secrets)
-    os.chmod(secrets, 0o600)
+    write_filled(tmp_path / "prod.secrets.env")
     return inv
 
 

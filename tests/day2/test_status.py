@@ -2,6 +2,8 @@
 
 import subprocess
 
+from example_secrets import filled
+
 from llminfra.status import Check, curl_probe, parse, script
 
 
@@ -73,9 +75,7 @@ def test_litellm_gateway_checks_readiness_and_each_deployment_with_the_master_ke
 
     repo = Path(__file__).resolve().parents[2]
     data = yaml.safe_load((repo / "inventory/examples/litellm.yml").read_text())
-    secrets = dict(line.split("=", 1) for line in
-                   (repo / "inventory/examples/litellm.secrets.env.example").read_text()
-                   .splitlines() if line and not line.startswith("#"))
+    secrets = filled(repo / "inventory/examples/litellm.secrets.env.example")
     stack = parse_stack(data, environ=secrets, secrets_file=Path("/nonexistent"))
     checks = {c.id: c for c in gateway_checks(stack, "gw-1")}
     assert checks["gw-1:litellm"].script == (

@@ -111,8 +111,8 @@ def test_real_prometheus_gives_tokens_per_second_and_queue_depth(tmp_path):
                        "root_password": "ROOT_PW"},
             "nginx": {"server_name": "api.test"},
             "metrics": {"scrape_interval": "1s", "port": prom_port, "node_exporter": False}}},
-    }, environ={"VLLM_KEY": FakeVllm.key, "SESSION": "s" * 32, "ROOT_TOKEN": "t" * 16,
-                "ROOT_PW": "password1"})
+    }, environ={"VLLM_KEY": FakeVllm.key, "SESSION": "session-secret-value",
+                "ROOT_TOKEN": "root-token-000001", "ROOT_PW": "root-password-0001"})
     config = render_prometheus_config(stack, "gw-1").content
     key_file = "/etc/prometheus/llminfra/gpu-1-smol.key"
     assert key_file in config

@@ -82,7 +82,8 @@ def write_stack(tmp: Path, ip: str, host_key: str, key: Path, metrics: dict) -> 
                           "root_password": "R_PW"}}}}
     (tmp / "box.yml").write_text(json.dumps(doc))
     secrets = tmp / "box.secrets.env"
-    secrets.write_text("S_SECRET=" + "s" * 32 + "\nR_TOKEN=" + "t" * 16 + "\nR_PW=password1\n")
+    secrets.write_text("S_SECRET=session-secret-value\nR_TOKEN=root-token-000001\n"
+                       "R_PW=root-password-0001\n")
     secrets.chmod(0o600)
     (tmp / "inv.py").write_text(
         "from llminfra.inventory import pyinfra_groups\n"

@@ -5,8 +5,8 @@ import pytest
 SECRETS = {
     "VLLM_KEY": "vllm-secret-value",
     "SESSION": "session-secret-value",
-    "ROOT_TOKEN": "roottoken123",
-    "ROOT_PW": "rootpassword1",
+    "ROOT_TOKEN": "roottoken-0123456789",
+    "ROOT_PW": "rootpassword-0001",
     "RELAY_KEY": "relay-secret-value",
     "OPENAI_KEY": "sk-openai-secret",
 }

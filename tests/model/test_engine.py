@@ -10,7 +10,7 @@ LITELLM = {"master_key": "LL_MASTER", "client_key_secret": "LL_CLIENTS"}
 
 @pytest.fixture
 def ll_secrets(secrets):
-    return {**secrets, "LL_MASTER": "sk-master-value", "LL_CLIENTS": "client-secret-value"}
+    return {**secrets, "LL_MASTER": "sk-master-value-0001", "LL_CLIENTS": "client-secret-value"}
 
 
 def gw(d):

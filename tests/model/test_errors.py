@@ -179,12 +179,13 @@ CASES = [
 
 # (id, secret, value, expected line): values the model refuses so render need not.
 SECRET_CASES = [
-    ("relay_secret_charset", "RELAY_KEY", "has space",
+    ("relay_secret_charset", "RELAY_KEY", "has space and is long",
      "relay-1: access/shared_secret: secret RELAY_KEY may only hold letters, digits and -_.+/= "
      "(it is compared inside the Nginx config)"),
-    ("relay_secret_map_keyword", "RELAY_KEY", "default",
-     "relay-1: access/shared_secret: secret RELAY_KEY is an Nginx map keyword (default, "
-     "hostnames, include, volatile): choose a real secret"),
+    # Nginx map keywords (default, hostnames, include, volatile) are all shorter than 16
+    ("relay_secret_map_keyword", "RELAY_KEY", "hostnames",
+     "relay-1: access/shared_secret: secret RELAY_KEY is shorter than 16 characters (the "
+     "relay's shared secret: who holds it may spend the provider keys)"),
     ("secret_line_break", "OPENAI_KEY", "sk-a\nb",
      "channels: 0/key: secret OPENAI_KEY holds a line break (secrets are one line)"),
 ]
@@ -216,11 +217,12 @@ def test_all_errors_reported_at_once(base, secrets):
 
 
 def test_root_access_token_too_long(base, secrets):
-    secrets["ROOT_TOKEN"] = "x" * 33
+    secrets["ROOT_TOKEN"] = "roottoken-" + "0123456789" * 3
     with pytest.raises(StackError) as info:
         parse_stack(base, environ=secrets)
-    assert info.value.lines == ["gw-1: oneapi/root_access_token: secret ROOT_TOKEN is longer than "
-                                "32 characters (OneAPI stores access tokens in char(32))"]
+    assert info.value.lines == ["gw-1: oneapi/root_access_token: secret ROOT_TOKEN should be 16 to "
+                                "32 characters (OneAPI's admin API token; OneAPI stores access "
+                                "tokens in char(32))"]
 
 
 def test_world_readable_secrets_file_refused(base, secrets, tmp_path):

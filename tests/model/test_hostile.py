@@ -458,8 +458,9 @@ def test_environment_and_file_disagree_names_both_sources_not_the_values(stack_f
 
 
 @pytest.mark.parametrize(("value", "problem"), [
-    ("it's", "holds a single quote"), ("tab\there", "holds a line break or control character"),
-    ("ends\\", "ends in a backslash"), ("two\nlines", None),
+    ("it's-long-enough", "holds a single quote"),
+    ("tab\there-long-enough", "holds a line break or control character"),
+    ("long-enough-but-ends\\", "ends in a backslash"), ("two\nlines-long-enough", None),
 ])
 def test_secret_values_that_cannot_go_into_an_env_file(base, secrets, value, problem):
     secrets["VLLM_KEY"] = value
@@ -559,7 +560,7 @@ def test_check_lists_opted_in_risks_as_warnings(base, secrets, tmp_path):
                           capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[0].endswith(", 5 warnings (below)")
-    warnings = proc.stdout.split("\nWARNINGS (5 risky settings allowed by allow_risky)\n")[1]
+    warnings = proc.stdout.split("\nWARNINGS (5)\n")[1]
     assert warnings.splitlines() == [
         "gpu-1: services/0/bind: port 8000 is published on 0.0.0.0 and the service asks for no "
         "api_key: anyone who reaches the host can use the model (allowed by allow_risky: "

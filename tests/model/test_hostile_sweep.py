@@ -7,6 +7,7 @@ or vLLM store. Each input is refused with one exact `host: path: message` line.
 import pytest
 
 from llminfra.model import StackError, parse_stack
+from certmaker import cert_pair
 
 
 def gpu1(d):
@@ -135,8 +136,8 @@ def _stack_with_file(tmp_path, base, content: bytes, mode=0o600):
     return stack, env
 
 
-GOOD = (b"VLLM_KEY=vllm-secret-value\nSESSION=session-secret-value\nROOT_TOKEN=roottoken123\n"
-        b"ROOT_PW=rootpassword1\nRELAY_KEY=relay-secret-value\n")
+GOOD = (b"VLLM_KEY=vllm-secret-value\nSESSION=session-secret-value\nROOT_TOKEN=roottoken-0123456789\n"
+        b"ROOT_PW=rootpassword-0001\nRELAY_KEY=relay-secret-value\n")
 
 
 @pytest.mark.parametrize(("content", "problems"), [
@@ -378,7 +379,7 @@ def test_keys_equal_only_in_python_are_not_duplicates(tmp_path):
 
 # -- secret values with two readings, operator-side TLS keys ------------------------------------------
 
-@pytest.mark.parametrize("value", [" vllm-secret", "vllm-secret ", "\u00a0vllm-secret"])
+@pytest.mark.parametrize("value", [" vllm-secret-value", "vllm-secret-value ", "\u00a0vllm-secret-value"])
 def test_secret_with_surrounding_spaces(base, secrets, value):
     secrets["VLLM_KEY"] = value
     with pytest.raises(StackError) as info:
@@ -388,9 +389,7 @@ def test_secret_with_surrounding_spaces(base, secrets, value):
 
 
 def test_tls_key_file_readable_by_others(base, secrets, tmp_path):
-    cert, key = tmp_path / "a.crt", tmp_path / "a.key"
-    cert.write_text("-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n")
-    key.write_text("-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n")
+    cert, key = cert_pair(tmp_path, ["api.test"], stem="a")
     key.chmod(0o640)
     gw(base)["nginx"]["tls"] = {"mode": "files", "cert_file": str(cert), "key_file": str(key)}
     with pytest.raises(StackError) as info:

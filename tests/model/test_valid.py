@@ -62,13 +62,13 @@ def test_secret_values_are_masked_in_repr(base, secrets):
 
 def test_secrets_come_from_file_and_environment(base, secrets, tmp_path):
     f = tmp_path / "s.env"
-    f.write_text("".join(f"{k}=file-{v}\n" for k, v in secrets.items() if k != "VLLM_KEY"))
+    f.write_text("".join(f"{k}=f-{v}\n" for k, v in secrets.items() if k != "VLLM_KEY"))
     f.chmod(0o600)
     base["secrets_file"] = str(f)
-    stack = parse_stack(base, environ={"VLLM_KEY": "from-env",
-                                       "SESSION": "file-session-secret-value"})
-    assert stack.secret("VLLM_KEY") == "from-env"
-    assert stack.secret("SESSION") == "file-session-secret-value"  # same value twice: fine
+    stack = parse_stack(base, environ={"VLLM_KEY": "from-the-environment",
+                                       "SESSION": "f-session-secret-value"})
+    assert stack.secret("VLLM_KEY") == "from-the-environment"
+    assert stack.secret("SESSION") == "f-session-secret-value"  # same value twice: fine
 
 
 def test_token_expiry_is_utc_midnight(base, secrets):

@@ -11,7 +11,7 @@ from llminfra.model import parse_stack
 from .test_tunnel import sshd  # noqa: F401 - the real sshd fixture
 
 SECRETS = {"S_SESSION": "session-secret-value", "S_TOKEN": "0123456789abcdef",
-           "S_PASSWORD": "rootpassword1"}
+           "S_PASSWORD": "rootpassword-0001"}
 
 
 def gateway_stack(sshd, admin_port, tmp_path, **ssh):  # noqa: F811

@@ -26,9 +26,9 @@ from .conftest import ACCESS
 APPLY = Options(apply=True, test="none")  # the example's hosts do not exist: nothing to test
 PROD = Path(__file__).resolve().parents[2] / "inventory" / "prod.yml"
 SECRETS = {
-    "GPU1_VLLM_KEY": "vllm-key-value", "ONEAPI_SESSION_SECRET": "session-value",
-    "ONEAPI_ROOT_ACCESS_TOKEN": ACCESS, "ONEAPI_ROOT_PASSWORD": "new-root-pw1",
-    "RELAY_SHARED_SECRET": "relay-value", "OPENAI_PROVIDER_KEY": "sk-openai-value",
+    "GPU1_VLLM_KEY": "vllm-key-value-0001", "ONEAPI_SESSION_SECRET": "session-value-00001",
+    "ONEAPI_ROOT_ACCESS_TOKEN": ACCESS, "ONEAPI_ROOT_PASSWORD": "new-root-pw-00001",
+    "RELAY_SHARED_SECRET": "relay-value-000001", "OPENAI_PROVIDER_KEY": "sk-openai-value",
     "ANTHROPIC_PROVIDER_KEY": "anthropic-value", "GEMINI_PROVIDER_KEY": "gemini-value",
 }
 DOCKER_STUB = """#!/bin/sh

@@ -7,7 +7,7 @@ from llminfra.model.providers import CHANNEL_KINDS
 from llminfra.oneapi.flavor import FLAVORS, NEWAPI, ONEAPI, channel_type
 from llminfra.oneapi.from_stack import desired_state
 
-SECRETS = {"SESSION": "session-value", "ROOT_TOKEN": "roottoken123", "ROOT_PW": "rootpassword1",
+SECRETS = {"SESSION": "session-value-00001", "ROOT_TOKEN": "roottoken-0123456789", "ROOT_PW": "rootpassword-0001",
            "DEEPSEEK_KEY": "sk-deepseek-value"}
 
 

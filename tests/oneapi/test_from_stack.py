@@ -20,9 +20,9 @@ from .conftest import ACCESS
 APPLY = Options(apply=True, test="none")  # the example's hosts do not exist: nothing to test
 PROD = Path(__file__).resolve().parents[2] / "inventory" / "prod.yml"
 SECRETS = {
-    "GPU1_VLLM_KEY": "vllm-key-value", "ONEAPI_SESSION_SECRET": "session-value",
-    "ONEAPI_ROOT_ACCESS_TOKEN": ACCESS, "ONEAPI_ROOT_PASSWORD": "new-root-pw1",
-    "RELAY_SHARED_SECRET": "relay-value", "OPENAI_PROVIDER_KEY": "sk-openai-value",
+    "GPU1_VLLM_KEY": "vllm-key-value-0001", "ONEAPI_SESSION_SECRET": "session-value-00001",
+    "ONEAPI_ROOT_ACCESS_TOKEN": ACCESS, "ONEAPI_ROOT_PASSWORD": "new-root-pw-00001",
+    "RELAY_SHARED_SECRET": "relay-value-000001", "OPENAI_PROVIDER_KEY": "sk-openai-value",
     "ANTHROPIC_PROVIDER_KEY": "anthropic-value", "GEMINI_PROVIDER_KEY": "gemini-value",
 }
 
@@ -42,7 +42,7 @@ def test_desired_state_from_prod_example(stack_file):
     by_name = {c.name: c for c in desired.channels}
     assert by_name["gpu-1/qwen"].type == 50
     assert by_name["gpu-1/qwen"].base_url == "http://10.8.0.10:8000/v1"
-    assert by_name["gpu-1/qwen"].key == "vllm-key-value"
+    assert by_name["gpu-1/qwen"].key == "vllm-key-value-0001"
     assert by_name["gpu-1/qwen"].priority == 10
     assert by_name["gpu-2/ollama"].base_url == "http://172.30.0.1:20732/v1"
     assert by_name["gpu-2/ollama"].key == NO_KEY
@@ -77,7 +77,7 @@ def test_cli_plan_reports_pending_with_exit_3(stack_file, emu):
 
 def test_wrong_gateway_token_is_one_clear_error(stack_file, emu, capsys):
     secrets = stack_file.parent / "prod.secrets.env"
-    secrets.write_text(secrets.read_text().replace(ACCESS, "ffffffffffffffffffffffffffffffff"))
+    secrets.write_text(secrets.read_text().replace(ACCESS, "fedcba9876543210fedcba9876543210"))
     assert main(["channels", "plan", str(stack_file), "--admin-url", emu.url]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("gw-1: oneapi: ")

@@ -18,10 +18,10 @@ from llminfra.render.compose_oneapi import oneapi_secrets, oneapi_view, render_o
 
 APPLY = Options(apply=True, test="none")  # the example's hosts do not exist: nothing to test
 PROD = Path(__file__).resolve().parents[2] / "inventory" / "prod.yml"
-ROOT_PW = "new-root-pw1"
+ROOT_PW = "new-root-pw-00001"
 SECRETS = {
-    "GPU1_VLLM_KEY": "vllm-key-value", "ONEAPI_SESSION_SECRET": "session-value",
-    "ONEAPI_ROOT_PASSWORD": ROOT_PW, "RELAY_SHARED_SECRET": "relay-value",
+    "GPU1_VLLM_KEY": "vllm-key-value-0001", "ONEAPI_SESSION_SECRET": "session-value-00001",
+    "ONEAPI_ROOT_PASSWORD": ROOT_PW, "RELAY_SHARED_SECRET": "relay-value-000001",
     "OPENAI_PROVIDER_KEY": "sk-openai-value", "ANTHROPIC_PROVIDER_KEY": "anthropic-value",
     "GEMINI_PROVIDER_KEY": "gemini-value",
 }
@@ -66,7 +66,7 @@ def test_channels_and_tokens_land_in_new_api_shape(stack_file, newemu):
     rows = {c["name"]: c for c in newemu.store.table("channels")}
     qwen = rows["lmi/gpu-1/qwen"]
     assert (qwen["type"], qwen["base_url"]) == (1, "http://10.8.0.10:8000")
-    assert qwen["key"] == "vllm-key-value" and "config" not in qwen
+    assert qwen["key"] == "vllm-key-value-0001" and "config" not in qwen
     tokens = {t["name"]: t for t in newemu.store.table("tokens")}
     alice = tokens["lmi/alice"]
     assert alice["model_limits_enabled"] and alice["model_limits"] == "qwen2.5-14b,qwen2.5:7b"

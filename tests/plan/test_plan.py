@@ -45,7 +45,7 @@ def plan(stack_file: Path, *limits: str, responses: dict | None = None) -> list[
     canned.write_text(json.dumps(responses or {"gpu": gpu, "gateway": BASE, "relay": BASE}))
     env = {**os.environ, "LLMINFRA_PLAN_STACK": str(stack_file),
            "LLMINFRA_PLAN_RESPONSES": str(canned),
-           **{name: f"plan-{i}-secret" for i, name in enumerate(SECRETS)}}  # fmt: skip
+           **{name: f"sk-plan-{i}-secret" for i, name in enumerate(SECRETS)}}  # fmt: skip
     argv = [sys.executable, "-m", "pyinfra", "--dry", "--json", "tests/plan/fake_inventory.py",
             "deploys/all.py"]  # fmt: skip
     for limit in limits:

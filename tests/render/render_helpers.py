@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import copy
+import functools
 import os
 import shutil
 import tempfile
@@ -10,24 +12,25 @@ from pathlib import Path
 
 import pytest
 import yaml
+from certmaker import cert_pair
+from example_secrets import filled
 
 from llminfra.model import parse_stack
-from llminfra.model.secrets import parse_dotenv
 
 REPO = Path(__file__).resolve().parents[2]
 PROD = REPO / "inventory" / "prod.yml"
-PROD_SECRETS = parse_dotenv((REPO / "inventory" / "prod.secrets.env.example").read_text())
 # Values chosen to be easy to find in rendered output (and awkward for shells and Compose).
-SECRETS = {**PROD_SECRETS,
+SECRETS = {**filled(),
            "GPU1_VLLM_KEY": "vllm-key-$HOME#x-0001",
            "ONEAPI_SESSION_SECRET": "session-secret-0002",
-           "ONEAPI_ROOT_ACCESS_TOKEN": "roottoken0003",
+           "ONEAPI_ROOT_ACCESS_TOKEN": "root-access-token-0003",
+           "ONEAPI_ROOT_PASSWORD": "root-password-0011",
            "RELAY_SHARED_SECRET": "relay-secret-0004",
            "HF_TOKEN_1": "hf_token_0005",
            "MYSQL_PW": "mysql-pw-0006",
-           "EMBED_KEY": "embed-key-0007",
+           "EMBED_KEY": "embed-api-key-0007",
            "SGLANG_KEY": "sglang-key-$PATH#0008",
-           "LITELLM_MASTER_KEY": "sk-master-0009",
+           "LITELLM_MASTER_KEY": "sk-master-key-0009",
            "LITELLM_CLIENT_KEY_SECRET": "client-key-secret-0010"}
 LITELLM_EXAMPLE = REPO / "inventory" / "examples" / "litellm.yml"
 
@@ -45,15 +48,14 @@ def prod_data() -> dict:
     return yaml.safe_load(PROD.read_text())
 
 
+@functools.cache
 def operator_tls_files() -> tuple[str, str]:
-    """Certificate and key files on the 'operator's machine' (the model checks they exist;
-    their content is uploaded as is, so a placeholder is enough here)."""
-    directory = Path(tempfile.gettempdir()) / "llminfra-render-tests"
-    directory.mkdir(exist_ok=True)
-    cert, key = directory / "a.crt", directory / "a.key"
-    cert.write_text("-----BEGIN CERTIFICATE-----\nplaceholder\n-----END CERTIFICATE-----\n")
-    key.write_text("-----BEGIN PRIVATE KEY-----\nplaceholder\n-----END PRIVATE KEY-----\n")
-    key.chmod(0o600)
+    """Certificate and key files on the 'operator's machine', covering the example's server
+    names (`check` parses and matches them). One pair per test process: a directory shared
+    between processes could pair one run's certificate with another's key."""
+    directory = Path(tempfile.mkdtemp(prefix="llminfra-render-tests-"))
+    atexit.register(shutil.rmtree, directory, True)
+    cert, key = cert_pair(directory, ["api.example.com", "relay.example.com"])
     return str(cert), str(key)
 
 

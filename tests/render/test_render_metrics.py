@@ -104,8 +104,8 @@ def test_permitopen_unchanged_without_metrics(data):
 def test_litellm_engine_is_scraped_on_loopback(data):
     data["gateways"]["gw-1"]["metrics"] = {}
     data["gateways"]["gw-1"]["engine"] = "litellm"
-    data["gateways"]["gw-1"]["litellm"] = {"master_key": "ONEAPI_SESSION_SECRET",
-                                           "client_key_secret": "ONEAPI_ROOT_PASSWORD"}
+    data["gateways"]["gw-1"]["litellm"] = {"master_key": "LITELLM_MASTER_KEY",
+                                           "client_key_secret": "ONEAPI_SESSION_SECRET"}
     for token in data["tokens"]:
         token["quota"] = "unlimited"
     stack = make_stack(data)

@@ -130,6 +130,6 @@ def test_the_commented_example_in_prod_yml_is_valid():
     data = prod_data()
     data["gpu_hosts"]["gpu-2"]["gpus"] = 2
     data["gpu_hosts"]["gpu-2"]["services"].append(service)
-    stack = parse_stack(data, environ={**SECRETS, "GPU2_SGLANG_KEY": "k"},
+    stack = parse_stack(data, environ={**SECRETS, "GPU2_SGLANG_KEY": "sglang-key-gpu2-0000"},
                         secrets_file=Path("/nonexistent"))
     assert stack.gpu_hosts["gpu-2"].services[1].served() == ["qwen2.5-7b-sgl"]

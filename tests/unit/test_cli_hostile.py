@@ -4,6 +4,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from example_secrets import write_filled
 
 from llminfra.cli import main
 
@@ -13,10 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def inventory(tmp_path):
     shutil.copy(REPO / "inventory" / "prod.yml", tmp_path / "prod.yml")
-    secrets = tmp_path / "prod.secrets.env"
-    example = (REPO / "inventory" / "prod.secrets.env.example").read_text()
-    secrets.write_text(example)
-    secrets.chmod(0o600)
+    write_filled(tmp_path / "prod.secrets.env")
     return tmp_path / "prod.yml"
 
 

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from example_secrets import write_filled
 
 from llminfra.model import load_stack
 from llminfra.paths import OperatorPaths, known_hosts_file, write_known_hosts
@@ -17,9 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def stack(tmp_path):
     shutil.copy(REPO / "inventory" / "prod.yml", tmp_path / "prod.yml")
-    secrets = tmp_path / "prod.secrets.env"
-    shutil.copy(REPO / "inventory" / "prod.secrets.env.example", secrets)
-    os.chmod(secrets, 0o600)
+    write_filled(tmp_path / "prod.secrets.env")
     return load_stack(tmp_path / "prod.yml")
 
 

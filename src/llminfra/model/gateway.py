@@ -51,14 +51,15 @@ class OneApiSettings(Strict):
         "172.30.0.0/24", description="Subnet of OneAPI's Compose network; tunnels listen on "
         "its first address so only OneAPI's containers reach them."
     )
-    session_secret: SecretName = Field(description="Secret for SESSION_SECRET (cookie signing).")
+    session_secret: SecretName = Field(
+        description="Secret for SESSION_SECRET (cookie signing), 16 characters at least.")
     root_access_token: SecretName | None = Field(
-        None, description="Secret for INITIAL_ROOT_ACCESS_TOKEN (admin API), at most 32 "
+        None, description="Secret for INITIAL_ROOT_ACCESS_TOKEN (admin API), 16 to 32 "
         "characters. Required for oneapi; new-api has no such variable (llminfra logs in "
         "once with the root password and keeps the generated token)."
     )
     root_password: SecretName = Field(
-        description="Secret with root's password, 8 to 20 characters: it replaces OneAPI's "
+        description="Secret with root's password, 16 to 20 characters: it replaces OneAPI's "
         "default password; New-API's first-run setup creates root with it."
     )
     sync_frequency: int = Field(60, ge=1, le=86400, description="SYNC_FREQUENCY seconds (with Redis).")

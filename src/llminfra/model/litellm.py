@@ -32,11 +32,12 @@ class LiteLLMSettings(Strict):
         "default so both engines can exist on one host while switching."
     )
     master_key: SecretName = Field(
-        description="Secret holding LiteLLM's master (admin) key; it is never a client key."
+        description="Secret holding LiteLLM's master (admin) key: `sk-` and 16 characters at "
+        "least; it is never a client key."
     )
     client_key_secret: SecretName = Field(
         description="Secret every client key of `tokens` is derived from (HMAC-SHA256 of the "
-        "token name). Changing it changes every client key; renaming a token changes its key."
+        "token name), 16 characters at least. Changing it changes every client key; renaming a token changes its key."
     )
     num_retries: int = Field(
         2, ge=0, le=100, description="Retries per request; a failed deployment is retried on the next "

@@ -13,7 +13,9 @@ from .errors import StackError, line
 from .secrets import Secrets
 from .services import TAGS
 from .stack import Stack
+from .tlsfiles import check_tls_files
 from .safety import check_safety, check_ssh_files
+from .secret_values import check_secret_values as check_values  # a parameter has its name
 from .validate import check_local_files, check_secrets, check_stack
 
 
@@ -260,7 +262,10 @@ def resolve_local_paths(stack: Stack, base: Path) -> None:
 
 
 def parse_stack(data: Any, source: Path | None = None, environ: dict[str, str] | None = None,
-                check_secret_values: bool = True, secrets_file: Path | None = None) -> Stack:
+                check_secret_values: bool = True, secrets_file: Path | None = None,
+                example_ok: bool = False) -> Stack:
+    """`example_ok`: placeholders read from a `*.example` secrets file are warnings, not
+    errors (`check` and `render` of the committed examples; every other command refuses)."""
     if not isinstance(data, dict):
         raise StackError(["stack: the file should hold a mapping (gpu_hosts, gateways, relays, ...)"])
     try:
@@ -277,8 +282,14 @@ def parse_stack(data: Any, source: Path | None = None, environ: dict[str, str] |
     errors = check_stack(stack) + check_local_files(stack)
     safety_errors, stack._warnings = check_safety(stack)
     errors += safety_errors
+    tls_errors, tls_warnings = check_tls_files(stack)
+    errors += tls_errors
+    stack._warnings += tls_warnings
     if check_secret_values:
         errors += check_secrets(stack) + check_ssh_files(stack)
+        value_errors, value_warnings = check_values(stack, example_ok)
+        errors += value_errors
+        stack._warnings += value_warnings
     if errors:
         raise StackError(errors)
     return stack
@@ -304,10 +315,12 @@ def read_text(path: Path, what: str = "stack") -> str:
 
 
 def load_stack(path: str | Path, environ: dict[str, str] | None = None,
-               check_secret_values: bool = True, secrets_file: Path | None = None) -> Stack:
+               check_secret_values: bool = True, secrets_file: Path | None = None,
+               example_ok: bool = False) -> Stack:
     """Load and fully validate a stack file; raises StackError with every problem found."""
     path = Path(path)
     if path.suffix == ".py":
         path = path.with_suffix(".yml")
     data = parse_yaml(read_text(path))
-    return parse_stack(data, path.resolve(), environ, check_secret_values, secrets_file)
+    return parse_stack(data, path.resolve(), environ, check_secret_values, secrets_file,
+                       example_ok)

@@ -32,7 +32,8 @@ class Provider(Strict):
 class RelayAccess(Strict):
     allow_cidrs: list[str] = Field([], max_length=256, description="Client networks allowed in.")
     shared_secret: SecretName | None = Field(
-        None, description="Secret clients may send in `header` instead of coming from an allowed network."
+        None, description="Secret clients may send in `header` instead of coming from an allowed "
+        "network; 16 characters at least."
     )
     header: HeaderName = Field("X-Relay-Key", description="Header carrying the shared secret.")
 

@@ -128,6 +128,11 @@ class Secrets:
     def has(self, name: str) -> bool:
         return bool(self._env.get(name) or self._file_values.get(name))
 
+    def from_example(self, name: str) -> bool:
+        """The value comes from a committed `*.example` file (a list of placeholders)."""
+        return bool(self.file and self.file.suffix == ".example" and not self._env.get(name)
+                    and self._file_values.get(name))
+
     def get(self, name: str) -> SecretValue:
         value = self._env.get(name) or self._file_values.get(name)
         if not value:

@@ -86,7 +86,8 @@ class Stack(Strict):
 
     @property
     def warnings(self) -> list[str]:
-        """Risky settings the inventory opted into (`allow_risky`), one line each."""
+        """Risky settings the inventory opted into (`allow_risky`), placeholders of an example
+        secrets file, certificates near expiry: one line each."""
         return list(self._warnings)
 
     @property

@@ -15,8 +15,13 @@ class TlsSettings(Strict):
         "self_signed", description="`self_signed` (labs), `files` (bring cert+key), "
         "`acme` (certbot, HTTP-01 on port 80)."
     )
-    cert_file: LocalPath | None = Field(None, description="`files`: certificate chain on the operator's machine.")
-    key_file: LocalPath | None = Field(None, description="`files`: private key on the operator's machine.")
+    cert_file: LocalPath | None = Field(
+        None, description="`files`: certificate chain (PEM, server certificate first) on the "
+        "operator's machine. `check` refuses it expired, not yet valid or not covering every "
+        "server name of the host in its subjectAltName, and warns 14 days before expiry.")
+    key_file: LocalPath | None = Field(
+        None, description="`files`: the certificate's private key (PEM, unencrypted, mode 0600) "
+        "on the operator's machine.")
     acme_email: Email | None = Field(None, description="`acme`: account e-mail.")
 
     @model_validator(mode="after")

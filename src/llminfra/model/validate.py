@@ -17,7 +17,6 @@ from .stack import Stack
 
 Loc = tuple[object, ...]
 _HEADER_SAFE = re.compile(r"^[A-Za-z0-9._+/=-]+$")
-_MAP_KEYWORDS = ("default", "hostnames", "include", "volatile")  # special as nginx map keys
 # Characters that end a part of a MySQL/PostgreSQL DSN or URL (user:password@host/db?k=v#f,
 # %-escapes); the gateway and its drivers each split DSNs their own way, so none may appear.
 _DSN_SEPARATORS = "@/?#:% "
@@ -355,24 +354,15 @@ def check_secrets(stack: Stack) -> list[str]:
         if secret and secrets.has(secret):
             value = secrets.get(secret)
             loc = ("relays", relay_name, "access", "shared_secret")
+            # (16 characters at least, secret_values: never an Nginx map keyword such as
+            # `default` or `include`)
             if not _HEADER_SAFE.match(value):
                 errors.append(line(loc, f"secret {secret} may only hold letters, digits and "
                                    "-_.+/= (it is compared inside the Nginx config)"))
-            elif value in _MAP_KEYWORDS:
-                errors.append(line(loc, f"secret {secret} is an Nginx map keyword "
-                                   f"({', '.join(_MAP_KEYWORDS)}): choose a real secret"))
     for gw_name, gw in stack.gateways.items():
         if gw.engine != "oneapi" or gw.oneapi is None:
             continue
-        token = gw.oneapi.root_access_token
-        if token and secrets.has(token) and len(secrets.get(token)) > 32:
-            errors.append(line(("gateways", gw_name, "oneapi", "root_access_token"),
-                               f"secret {token} is longer than 32 characters (OneAPI stores "
-                               "access tokens in char(32))"))
-        pw = gw.oneapi.root_password
-        if secrets.has(pw) and not 8 <= len(secrets.get(pw)) <= 20:
-            errors.append(line(("gateways", gw_name, "oneapi", "root_password"),
-                               f"secret {pw} should be 8 to 20 characters (the gateway's limit)"))
+        # lengths of the engine's own credentials: secret_values.kit_secrets
         mysql = gw.oneapi.mysql
         if gw.oneapi.database == "mysql" and mysql and secrets.has(mysql.password):
             bad = sorted(set(secrets.get(mysql.password)) & set(_DSN_SEPARATORS))
@@ -385,7 +375,7 @@ def check_secrets(stack: Stack) -> list[str]:
     return errors
 
 
-def _file_problem(path: str, needle: str | None = None, what: str = "") -> str | None:
+def file_problem(path: str, needle: str | None = None, what: str = "") -> str | None:
     """Why an operator-side file cannot be used (missing, unreadable, wrong content)."""
     p = Path(path)
     try:
@@ -407,7 +397,7 @@ def _file_problem(path: str, needle: str | None = None, what: str = "") -> str |
     return None
 
 
-def _others_can_read(path: str) -> str | None:
+def others_can_read(path: str) -> str | None:
     """A private key on the operator's machine that other local users can read (its owner
     decides: a root-owned key shared read-only with a group is their call)."""
     try:
@@ -422,18 +412,7 @@ def _others_can_read(path: str) -> str | None:
 
 def check_local_files(stack: Stack) -> list[str]:
     """Operator-side files the deploy will upload must exist (and hold what they should)."""
-    errors: list[str] = []
-    for _, loc, tls in stack.tls_settings():
-        if tls.mode != "files":
-            continue
-        for key, needle, what in (("cert_file", "-----BEGIN CERTIFICATE-----", "PEM certificate"),
-                                  ("key_file", "PRIVATE KEY-----", "PEM private key")):
-            path = getattr(tls, key)
-            problem = path and _file_problem(path, needle, what)
-            if not problem and path and key == "key_file":
-                problem = _others_can_read(path)
-            if problem:
-                errors.append(line(loc + (key,), problem))
+    errors: list[str] = []  # TLS files (parsed, matched, dated): tlsfiles.check_tls_files
     for section in ("gpu_hosts", "gateways", "relays"):
         for host_name, host in getattr(stack, section).items():
             known = host.ssh.known_hosts
@@ -443,7 +422,7 @@ def check_local_files(stack: Stack) -> list[str]:
     for gw_name, gw in stack.gateways.items():
         for i, path in enumerate(gw.engine_settings.trust_ca_files):
             loc = ("gateways", gw_name, gw.engine, "trust_ca_files", i)
-            problem = _file_problem(path, "-----BEGIN CERTIFICATE-----", "PEM certificate")
+            problem = file_problem(path, "-----BEGIN CERTIFICATE-----", "PEM certificate")
             if problem:
                 errors.append(line(loc, problem))
     return errors

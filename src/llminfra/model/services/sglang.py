@@ -40,7 +40,8 @@ class SglangService(ServiceBase):
         None, gt=0, lt=1, description="Share of VRAM for weights and KV cache. Default: SGLang's."
     )
     api_key: SecretName | None = Field(
-        None, description="Secret required by SGLang from clients (and used by the channel)."
+        None, description="Secret required by SGLang from clients (and used by the channel), 16 "
+        "characters at least."
     )
     hf_token: SecretName | None = Field(None, description="Secret with a Hugging Face token.")
     trust_remote_code: bool = False

@@ -57,7 +57,8 @@ class VllmService(ServiceBase):
     quantization: TokenWord | None = Field(None, description="e.g. awq, gptq, fp8.")
     lora_modules: dict[ModelName, ModelSource] = Field({}, max_length=64, description="LoRA name -> path or repo id.")
     api_key: SecretName | None = Field(
-        None, description="Secret required by vLLM from clients (and used by the channel)."
+        None, description="Secret required by vLLM from clients (and used by the channel), 16 "
+        "characters at least."
     )
     hf_token: SecretName | None = Field(None, description="Secret with a Hugging Face token.")
     trust_remote_code: bool = False
