@@ -1,6 +1,9 @@
 """`tls.mode: files`: check parses the operator's certificate and key, matches them, reads the
 dates and the names, and says what is wrong in one line per field (never a traceback)."""
 
+import base64
+import random
+
 import pytest
 from certmaker import cert_pair, other_key
 from cryptography.hazmat.primitives import serialization
@@ -145,3 +148,24 @@ def test_the_leaf_of_a_chain_is_the_one_checked(base, secrets, tmp_path):
 ])
 def test_name_matching(pattern, name, covered):
     assert _covers(pattern, name) is covered
+
+
+@pytest.mark.parametrize("which", ["cert", "key"])
+def test_corrupted_files_are_refused_in_one_line_never_a_traceback(base, secrets, tmp_path, which):
+    """Flipped bytes inside valid PEM: some fields only fail when first read (version, key
+    type, curve), which must happen inside the check."""
+    cert, key = cert_pair(tmp_path, ["api.test"])
+    target = cert if which == "cert" else key
+    head, *body, tail = target.read_text().splitlines()
+    der = base64.b64decode("".join(body))
+    rng = random.Random(7)
+    files_tls(base, cert, key)
+    for _ in range(300):
+        mutated = bytearray(der)
+        for _ in range(rng.randint(1, 4)):
+            mutated[rng.randrange(len(mutated))] = rng.randrange(256)
+        target.write_text(f"{head}\n{base64.encodebytes(bytes(mutated)).decode()}{tail}\n")
+        try:
+            parse_stack(base, environ=secrets)
+        except StackError as exc:
+            assert all(str(target) in line for line in exc.lines)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,17 +49,27 @@ def _read(path: str) -> bytes:
 
 
 def load_certificate(path: str) -> x509.Certificate:
-    """The first certificate of a PEM chain (the server's own)."""
+    """The first certificate of a PEM chain (the server's own), every field read here: the
+    library parses some lazily and would raise later, on first use."""
     try:
-        chain = x509.load_pem_x509_certificates(_read(path))
-    except ValueError:
+        with warnings.catch_warnings():  # e.g. a non-positive serial: still usable today
+            warnings.simplefilter("ignore")
+            cert = x509.load_pem_x509_certificates(_read(path))[0]
+            cert.version, cert.public_key(), cert.extensions  # noqa: B018
+            cert.not_valid_before_utc, cert.not_valid_after_utc  # noqa: B018
+    except UnsupportedAlgorithm:
+        raise TlsFileError(f"{path} holds a certificate for a key type Nginx's TLS cannot "
+                           "use") from None
+    except (ValueError, x509.InvalidVersion):
         raise TlsFileError(f"{path} holds no PEM certificate that parses") from None
-    return chain[0]
+    return cert
 
 
 def load_key(path: str) -> PrivateKeyTypes:
     try:
-        return serialization.load_pem_private_key(_read(path), password=None)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return serialization.load_pem_private_key(_read(path), password=None)
     except TypeError:
         raise TlsFileError(f"{path} is encrypted: Nginx cannot load a key that needs a "
                            "passphrase (write it unencrypted, mode 0600)") from None
@@ -92,8 +103,6 @@ def uncovered(cert: x509.Certificate, names: list[str]) -> tuple[list[str], bool
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
-        return list(names), False
-    except ValueError:  # a malformed extension
         return list(names), False
     dns = san.get_values_for_type(x509.DNSName)
     ips = san.get_values_for_type(x509.IPAddress)
