@@ -107,18 +107,31 @@ def test_encrypted_key(base, secrets, tmp_path):
         "passphrase (write it unencrypted, mode 0600)"]
 
 
-@pytest.mark.parametrize("content", [
-    b"\x00\xff\xfe garbage \x89PNG\r\n", b"",
-    b"-----BEGIN CERTIFICATE-----\nnot base64 !!\n-----END CERTIFICATE-----\n",
+@pytest.mark.parametrize("content,cert_says,key_says", [
+    (b"\x00\xff\xfe garbage \x89PNG\r\n", "is not UTF-8 text (byte 1)",
+     "is not UTF-8 text (byte 1)"),
+    (b"\x00\x01 zeros are UTF-8", "holds no PEM certificate that parses",
+     "holds no PEM private key that parses"),
+    (b"", "holds no PEM certificate that parses", "holds no PEM private key that parses"),
+    (b"-----BEGIN CERTIFICATE-----\nnot base64 !!\n-----END CERTIFICATE-----\n",
+     "holds no PEM certificate that parses", "holds no PEM private key that parses"),
 ])
-def test_garbage_in_either_file_is_one_line_each(base, secrets, tmp_path, content):
+def test_garbage_in_either_file_is_one_line_each(base, secrets, tmp_path, content, cert_says,
+                                                 key_says):
     cert, key = tmp_path / "x.crt", tmp_path / "x.key"
     cert.write_bytes(content)
     key.write_bytes(content)
     key.chmod(0o600)
     assert errors(files_tls(base, cert, key), secrets) == [
-        f"gw-1: nginx/tls/cert_file: {cert} holds no PEM certificate that parses",
-        f"gw-1: nginx/tls/key_file: {key} holds no PEM private key that parses"]
+        f"gw-1: nginx/tls/cert_file: {cert} {cert_says}",
+        f"gw-1: nginx/tls/key_file: {key} {key_says}"]
+
+
+def test_text_around_the_pem_block_must_be_utf8(base, secrets, tmp_path):
+    cert, key = cert_pair(tmp_path, ["api.test"])
+    cert.write_bytes(b"# caf\xe9 certificate\n" + cert.read_bytes())  # Latin-1, parses as PEM
+    assert errors(files_tls(base, cert, key), secrets) == [
+        f"gw-1: nginx/tls/cert_file: {cert} is not UTF-8 text (byte 5)"]
 
 
 def test_certificate_and_key_swapped(base, secrets, tmp_path):

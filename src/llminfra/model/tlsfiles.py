@@ -45,6 +45,10 @@ def _read(path: str) -> bytes:
         data = fh.read(MAX_FILE + 1)
     if len(data) > MAX_FILE:
         raise TlsFileError(f"{path} is larger than 1 MiB")
+    try:  # the deploy uploads it as text: a stray Latin-1 comment beside the PEM block
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TlsFileError(f"{path} is not UTF-8 text (byte {exc.start})") from None
     return data
 
 
