@@ -25,7 +25,8 @@ VLLM = {
     # eager mode: the engine is up in ~40 s instead of ~110 s of kernel compilation on 2 cores
     "extra_args": ["--enforce-eager"],
 }
-# name -> generator of a value within OneAPI's limits (tokens <= 32, passwords 8..20)
+# name -> generator of a value within OneAPI's limits (tokens <= 32, passwords 8..20) and
+# check's 16 characters at least for the kit's own secrets (model.secret_values)
 SECRETS = {
     "LAB_VLLM_KEY": lambda: rnd.token_hex(16),
     "ONEAPI_SESSION_SECRET": lambda: rnd.token_hex(32),

@@ -178,3 +178,17 @@ def test_the_unused_engines_secrets_are_not_judged(base, secrets):
     environ = {**secrets, "LL_MASTER": "sk-master-key-0001", "LL_CLIENTS": "client-secret-0001",
                "ROOT_PW": "short", "SESSION": "change-me"}
     parse_stack(litellm(base), environ=environ)  # OneAPI's section is kept only for switching
+
+
+def test_lab_generated_secrets_pass_every_rule():
+    """What `llminfra lab up` writes must satisfy check (the lab inventory loads with it)."""
+    from llminfra_lab.inventory import SECRETS as LAB
+
+    from llminfra.model.secret_values import MASTER_KEY, ROOT_PASSWORD, _weak
+
+    for _ in range(200):
+        values = {name: make() for name, make in LAB.items()}
+        assert [n for n, v in values.items() if placeholder(v)] == []
+        assert _weak("P", values["ONEAPI_ROOT_PASSWORD"], ROOT_PASSWORD) is None
+        assert _weak("M", values["LITELLM_MASTER_KEY"], MASTER_KEY) is None
+        assert min(len(v) for v in values.values()) >= 16
