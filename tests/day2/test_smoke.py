@@ -1,7 +1,6 @@
 """smoke's judgement of a stream, from arrival times alone."""
 
-import time
-
+from llminfra import smoke
 from llminfra.smoke import Result, Target, clumped, measure, run_chat
 
 T = Target("m", "chat", "gpu-1/m")
@@ -38,37 +37,50 @@ class _Chunk:
         self.usage = None
 
 
+class _Clock:
+    """smoke's clock, moved only by the stream: a busy host's pauses between two chunks of a
+    burst would otherwise read as pacing (the real clock runs on while this process waits)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
 class _Client:
     """Streams six chunks per call: in one burst for the first `bursts` calls, then 5 ms apart."""
 
-    def __init__(self, bursts: int):
+    def __init__(self, bursts: int, monkeypatch):
         self.bursts, self.calls = bursts, 0
         self.chat = type("Chat", (), {"completions": self})()
+        self.clock = _Clock()
+        monkeypatch.setattr(smoke, "time", self.clock)
 
     def create(self, **_: object):
         self.calls += 1
         paced = self.calls > self.bursts
         for word in "one two three four five six".split():
             if paced:
-                time.sleep(0.005)
+                self.clock.now += 0.005
             yield _Chunk(word)
 
 
-def test_a_stream_that_bursts_once_is_tried_again_and_passes_with_a_note():
-    client = _Client(bursts=1)
+def test_a_stream_that_bursts_once_is_tried_again_and_passes_with_a_note(monkeypatch):
+    client = _Client(bursts=1, monkeypatch=monkeypatch)
     r = run_chat(client, T)
     assert client.calls == 2 and r.ok and not r.clumped and r.tries == 2
     assert "try 2" in r.note and r.error == ""
 
 
-def test_a_stream_that_bursts_every_time_fails_after_three_tries():
-    client = _Client(bursts=99)
+def test_a_stream_that_bursts_every_time_fails_after_three_tries(monkeypatch):
+    client = _Client(bursts=99, monkeypatch=monkeypatch)
     r = run_chat(client, T)
     assert client.calls == 3 and not r.ok and r.clumped
     assert r.error == "6 chunks arrived in one burst on each of 3 tries (buffered on the way)"
 
 
-def test_a_paced_stream_is_streamed_once():
-    client = _Client(bursts=0)
+def test_a_paced_stream_is_streamed_once(monkeypatch):
+    client = _Client(bursts=0, monkeypatch=monkeypatch)
     r = run_chat(client, T)
     assert client.calls == 1 and r.ok and r.note == ""

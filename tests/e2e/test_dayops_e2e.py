@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from llminfra.model import load_stack
+from llminfra.operations.progress import HEARTBEAT_S
 
 from .conftest import NUMBERS, REPO, TIMES, changed_by_host, changed_ops, run_pyinfra
 
@@ -65,6 +66,23 @@ def wait_all_green(gw_ip: str, timeout: float = 180) -> list[dict]:
         time.sleep(3)
 
 
+def status_naming(gw_ip: str, expected: set[tuple[str, str]], ignore: tuple[str, ...] = (),
+                  timeout: float = 120) -> tuple[list[dict], str]:
+    """Status, while a fault is in place, until the rows not ok (hops in ``ignore`` aside) are
+    exactly ``expected``: a row the fault does not touch may be red for a moment (a scrape that
+    failed on a busy host reads down until the next one, 15 s later), a row the fault breaks or
+    wrongly breaks stays as it is, and fails the test at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rc, rows, err, _ = status(gw_ip)
+        named = {b for b in broken(rows) if b[0] not in ignore}
+        if rc == 1 and named == expected:
+            return rows, err
+        if time.monotonic() > deadline:
+            raise AssertionError(f"status (exit {rc}) named {named}, not {expected}\n{err}")
+        time.sleep(3)
+
+
 def sh(host, command: str) -> str:
     return host.check_output(command)
 
@@ -85,15 +103,13 @@ def test_status_is_all_green_after_a_deploy(stack, gw_ip):
 
 def test_status_names_a_broken_tunnel(hosts, stack, gw_ip):
     tunnel = next(t for t in stack.tunnels("gw-1") if t.service == "ollama")
+    target = f"gw-1->{tunnel.gpu_host}/ollama"
     sh(hosts["gw-1"], f"systemctl stop {tunnel.unit}")
     try:
-        rc, rows, err, _ = status(gw_ip)
+        # that hop alone, named (Prometheus' view of it, a metrics row, may lag by a scrape)
+        _, err = status_naming(gw_ip, {("tunnel", target)}, ignore=("metrics",))
     finally:
         sh(hosts["gw-1"], f"systemctl start {tunnel.unit}")
-    assert rc == 1
-    target = f"gw-1->{tunnel.gpu_host}/ollama"
-    # that hop alone, named (Prometheus' view of it, a metrics row, may lag by a scrape)
-    assert {b for b in broken(rows) if b[0] != "metrics"} == {("tunnel", target)}
     assert f"status: down: tunnel {target}: unit {tunnel.unit} not active" in err
     wait_all_green(gw_ip)
 
@@ -103,11 +119,9 @@ def test_status_names_a_stopped_model_container(hosts, stack, gw_ip):
     project = f"llm-{svc.name}"
     sh(hosts["gpu-1"], f"docker compose -p {project} stop")
     try:
-        rc, rows, err, _ = status(gw_ip)
+        rows, _ = status_naming(gw_ip, {("model", f"gpu-1/{svc.name}")})
     finally:
         sh(hosts["gpu-1"], f"docker compose -p {project} start")
-    assert rc == 1
-    assert broken(rows) == {("model", f"gpu-1/{svc.name}")}
     assert "container not running" in next(r["detail"] for r in rows if r["hop"] == "model"
                                            and r["target"] == f"gpu-1/{svc.name}")
     wait_all_green(gw_ip)
@@ -116,16 +130,12 @@ def test_status_names_a_stopped_model_container(hosts, stack, gw_ip):
 def test_status_names_a_broken_relay(hosts, gw_ip):
     sh(hosts["relay-1"], "systemctl stop nginx")
     try:
-        rc, rows, err, _ = status(gw_ip)
+        # the relay's nginx and every relay path through it, nothing else
+        status_naming(gw_ip, {("nginx", "relay-1"), ("relay", "gw-1->relay-1/openai"),
+                              ("relay", "gw-1->relay-1/claude"),
+                              ("relay", "gw-1->relay-1/gemini")})
     finally:
         sh(hosts["relay-1"], "systemctl start nginx")
-    assert rc == 1
-    down = broken(rows)
-    assert ("nginx", "relay-1") in down
-    assert {t for hop, t in down if hop == "relay"} == {"gw-1->relay-1/openai",
-                                                         "gw-1->relay-1/claude",
-                                                         "gw-1->relay-1/gemini"}
-    assert {hop for hop, _ in down} == {"nginx", "relay"}
     wait_all_green(gw_ip)
 
 
@@ -286,10 +296,15 @@ def test_teardown_leaves_nothing_running_and_a_redeploy_finds_the_old_data(
 
     result, output, took = run_pyinfra()
     TIMES["redeploy after teardown"] = took
-    # progress lines name the host and the step (pyinfra pads the host prefix)
+    # progress lines name the host and the step (pyinfra pads the host prefix), and one comes
+    # every HEARTBEAT_S while the wait lasts (real vLLM's boot here: about 25 s)
     assert re.search(r"\[gpu-2\] +waiting for smol to serve smollm2-135m .*\(up to \d+ s\)",
                      output)
-    assert re.search(r"\[gpu-2\] +still waiting for smol to serve smollm2-135m", output)
+    waited = re.search(r"\[gpu-2\] +waiting for smol to serve smollm2-135m .*: done after "
+                       r"(\d+) s", output)
+    assert waited, output[-3000:]
+    if int(waited[1]) > HEARTBEAT_S + 5:  # a beat is due (5 s: a busy host runs it late)
+        assert re.search(r"\[gpu-2\] +still waiting for smol to serve smollm2-135m", output)
     assert channel_ids(stack) == ids_before  # the same database: nothing re-created
     assert (REPO / "inventory/.llminfra/lab-gw-1/oneapi-tokens.env").read_text() == tokens_before
     assert all(r["ok"] for r in smoke(gw_ip))  # the old token still works
@@ -333,8 +348,7 @@ def test_a_changed_host_key_is_refused_until_re_pinned(lab_state, hosts, gw_ip):
         repinned = llminfra("hostkey", str(LAB_YML), "relay-1", "--pin", "--yes")
         assert repinned.returncode == 0, repinned.stderr
         assert LAB_YML.read_text() != pinned
-        rc, rows, err, _ = status(gw_ip)
-        assert rc == 0, err
+        wait_all_green(gw_ip)  # relay-1 turns green only with the new key pinned
         result, _, _ = run_pyinfra("--limit", "relay-1")
         assert changed_ops(result) == []
     finally:
@@ -344,7 +358,7 @@ def test_a_changed_host_key_is_refused_until_re_pinned(lab_state, hosts, gw_ip):
         if back.returncode != 0:
             LAB_YML.write_text(pinned)
     assert LAB_YML.read_text() == pinned
-    assert status(gw_ip)[0] == 0
+    wait_all_green(gw_ip)
 
 
 def test_the_deploy_says_why_a_host_cannot_be_deployed_before_changing_anything(

@@ -15,6 +15,7 @@ import time
 import pytest
 import yaml
 
+from llminfra.deploys.gateway import ONEAPI_START_TIMEOUT
 from llminfra.model import load_stack
 from llminfra.model.secrets import parse_dotenv
 from llminfra.paths import OperatorPaths
@@ -96,7 +97,7 @@ def test_gpu_host_restarted_converges_on_the_next_run(lab_state, stack):
     docker("restart", lab_state.hosts["gpu-1"].container)
     start = time.monotonic()
     wait_for("gpu-1's sshd", lambda: on(lab_state, "gpu-1", "systemctl is-active ssh") == "active",
-             120)
+             180)  # a host's boot, as `lab up` waits for it
     result, _, _ = run_pyinfra()
     assert result["results"]["totals"]["error"] == 0
     TIMES["drill: gpu-1 restarted -> converged (s)"] = time.monotonic() - start
@@ -178,12 +179,14 @@ def test_admin_api_failing_mid_apply_converges_with_nothing_lost(lab_state, stac
     moved = _reprioritised(tmp_path, 7)
     try:
         on(lab_state, "gw-1", _compose(stack, "-f compose.yaml", f"-f {override}", "up -d"))
-        wait_for("OneAPI with faults", lambda: _admin(lab_state, stack, "/api/status"), 60)
+        wait_for("OneAPI with faults", lambda: _admin(lab_state, stack, "/api/status"),
+                 ONEAPI_START_TIMEOUT)  # as long as a deploy waits for it
         failed = _deploy(moved)
         assert failed.returncode != 0, "the apply should have met the injected faults"
     finally:  # the admin API recovers: the container as deployed, faults gone
         on(lab_state, "gw-1", _compose(stack, "up -d"))
-        wait_for("OneAPI without faults", lambda: _admin(lab_state, stack, "/api/status"), 60)
+        wait_for("OneAPI without faults", lambda: _admin(lab_state, stack, "/api/status"),
+                 ONEAPI_START_TIMEOUT)
     ok = _deploy(moved)
     assert ok.returncode == 0, ok.stderr[-3000:]
     rows = _admin(lab_state, stack, "/api/channel/?p=0&page_size=100")["data"]

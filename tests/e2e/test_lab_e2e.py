@@ -210,7 +210,8 @@ def test_request_follows_the_tunnel(gateway_client, hosts, stack):
     finally:
         gw.check_output(f"systemctl start {tunnel.unit}")
     deadline = time.monotonic() + 60
-    while listening(gw, tunnel.local_port) != {tunnel.bind} and time.monotonic() < deadline:
+    while listening(gw, tunnel.local_port) != {tunnel.bind}:
+        assert time.monotonic() < deadline, f"{tunnel.unit} not listening 60 s after its start"
         time.sleep(1)
     text, chunks, _ = stream_text(gateway_client, "smollm2:135m")
     assert chunks >= 1

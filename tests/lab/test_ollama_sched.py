@@ -172,16 +172,30 @@ def test_an_idle_model_goes_before_a_busy_one_with_a_shorter_keep_alive():
     s.release(busy)
 
 
+# a thread that is not blocked ends within this even on a busy host (a passing test waits only
+# as long as the thread takes)
+JOIN_S = 60
+
+
+def queued(s: Scheduler, n: int) -> None:
+    """Until ``n`` requests wait for a load: a thread's start is not a fixed time on a busy host."""
+    deadline = time.monotonic() + JOIN_S
+    while s.pending != n:
+        assert time.monotonic() < deadline, f"{s.pending} requests queued, not {n}"
+        time.sleep(0.01)
+
+
 def test_when_every_model_is_busy_the_request_waits_for_the_first_to_finish():
     s = Scheduler(max_loaded=1, clock=Clock())
     busy = s.acquire("a")
     got = []
     waiter = threading.Thread(target=lambda: got.append(s.acquire("b")))
     waiter.start()
+    queued(s, 1)  # the waiter is inside acquire
     time.sleep(0.3)
     assert got == [] and set(s.loaded) == {"a"}
     s.release(busy)
-    waiter.join(5)
+    waiter.join(JOIN_S)
     assert [r.name for r in got] == ["b"] and set(s.loaded) == {"b"}
 
 
@@ -192,10 +206,10 @@ def test_num_parallel_requests_per_model(parallel, waits):
     got = []
     other = threading.Thread(target=lambda: got.append(s.acquire("a")))
     other.start()
-    other.join(0.3)
+    other.join(0.3 if waits else JOIN_S)  # one that need not wait ends by itself
     assert (got == []) is waits
     s.release(first)
-    other.join(5)
+    other.join(JOIN_S)
     assert len(got) == 1 and s.loaded["a"].refcount == 1
 
 
@@ -204,10 +218,10 @@ def test_max_queue_counts_requests_waiting_for_a_load():
     busy = s.acquire("a")
     waiter = threading.Thread(target=lambda: s.release(s.acquire("b")))
     waiter.start()
-    time.sleep(0.3)
+    queued(s, 1)  # else "c" would take the queue's one place (and wait for "a")
     with pytest.raises(Busy) as exc:
-        s.acquire("c")
+        s.acquire("c", wait=JOIN_S)
     assert str(exc.value) == BUSY
     s.release(busy)
-    waiter.join(5)
+    waiter.join(JOIN_S)
     use(s, "c")  # the queue drained

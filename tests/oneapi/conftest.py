@@ -11,6 +11,7 @@ from llminfra_lab.oneapi_emulator import Emulator
 
 ACCESS = "0123456789abcdef0123456789abcdef"
 RELAY_KEY = "InitialRootRelayKey0123456789"
+GATE_S = 5  # below the streaming tests' read timeout (10 s)
 
 
 class Upstream(BaseHTTPRequestHandler):
@@ -57,10 +58,14 @@ class Upstream(BaseHTTPRequestHandler):
         events = [{"choices": [{"delta": {"content": f"part{i}"}}], "model": model}
                   for i in range(3)]
         events.insert(1, {"id": "no-choices-no-usage"})  # OneAPI drops such chunks
-        for event in events:
+        for n, event in enumerate(events):
             data = b"data: " + json.dumps(event).encode() + b"\n\n"
             self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
             self.wfile.flush()
+            if n == 0 and self.server.gate is not None:
+                # the rest only once the client holds the first event: a relay that buffers
+                # never passes it on, and this wait runs out
+                self.server.gate_opened = self.server.gate.wait(GATE_S)
             time.sleep(self.server.delay)
         done = b"data: [DONE]\n\n"
         self.wfile.write(b"%x\r\n%s\r\n0\r\n\r\n" % (len(done), done))
@@ -71,7 +76,7 @@ class Upstream(BaseHTTPRequestHandler):
 def upstream():
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
     srv.daemon_threads = True
-    srv.seen, srv.delay = [], 0.4
+    srv.seen, srv.delay, srv.gate, srv.gate_opened = [], 0.4, None, None
     srv.url = f"http://127.0.0.1:{srv.server_address[1]}"
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()

@@ -2,6 +2,7 @@
 loopback upstream."""
 import json
 import socket
+import threading
 import time
 
 import httpx
@@ -94,6 +95,7 @@ def test_s8_5_stream_is_forwarded_chunk_by_chunk(emu, api, upstream):
     add_channel(api, base_url=upstream.url + "/v1", models="pub",
                 model_mapping='{"pub": "real"}')
     arrivals, events = [], []
+    upstream.gate = threading.Event()  # the upstream holds the rest until we have the first
     start = time.monotonic()
     with httpx.stream("POST", emu.url + "/v1/chat/completions", headers=AUTH, timeout=10,
                       json=dict(CHAT, stream=True)) as r:
@@ -102,11 +104,15 @@ def test_s8_5_stream_is_forwarded_chunk_by_chunk(emu, api, upstream):
             if line.startswith("data: "):
                 arrivals.append(time.monotonic() - start)
                 events.append(line[6:])
+                upstream.gate.set()
     assert events[-1] == "[DONE]" and len(events) == 4  # the empty chunk was dropped
     assert [json.loads(e)["choices"][0]["delta"]["content"] for e in events[:3]] == \
         ["part0", "part1", "part2"]
-    # upstream sleeps 0.4 s between events: the first must arrive long before the last
-    assert arrivals[0] < 0.35 and arrivals[2] - arrivals[0] > 0.6
+    # the first event came through while the upstream still held the others back (a causal
+    # check, not a stopwatch one: a busy host delays events, it does not reorder them), and
+    # the upstream's 0.4 s pauses after it kept the last one apart
+    assert upstream.gate_opened is True
+    assert arrivals[2] - arrivals[0] > 0.6
     body = upstream.seen[0]["body"]
     assert body["model"] == "real" and body["stream_options"] == {"include_usage": True}
 

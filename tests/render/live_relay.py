@@ -35,6 +35,9 @@ def issue(dir: Path, ca: tuple[Path, Path], name: str) -> tuple[Path, Path]:
     return cert, key
 
 
+GATE_S = 5  # below the clients' read timeout (10 s)
+
+
 class Dns(socketserver.ThreadingUDPServer):
     """Answers A queries for the given names with 127.0.0.1; anything else is NXDOMAIN."""
 
@@ -68,6 +71,8 @@ class Upstream(http.server.ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _UpstreamHandler)
         self.requests: list[dict] = []
         self.sni: list[str | None] = []
+        self.gate = threading.Event()  # set by the client once it has a stream's first event
+        self.gate_opened: bool | None = None
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(cert, key)
         ctx.sni_callback = lambda sslobj, name, _ctx: self.sni.append(name)
@@ -87,11 +92,14 @@ class _UpstreamHandler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
-            for n, pause in ((1, 1.5), (2, 0)):
+            for n in (1, 2):
                 chunk = f"data: {n}\n\n".encode()
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                 self.wfile.flush()
-                time.sleep(pause)
+                if n == 1:
+                    # event 2 only once the client holds event 1: a relay that buffers never
+                    # passes it on, and this wait runs out (cause and effect, no stopwatch)
+                    self.server.gate_opened = self.server.gate.wait(GATE_S)
             self.wfile.write(b"0\r\n\r\n")
             return
         body = b'{"ok": true}'
