@@ -34,7 +34,8 @@ def _start(app_dir, env):
                              "127.0.0.1"], cwd=app_dir, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{env['PORT']}"
-    for _ in range(100):
+    deadline = time.monotonic() + 60  # a Python start on a busy host: seconds, not 100 ms
+    while time.monotonic() < deadline and proc.poll() is None:
         try:
             if httpx.get(url + "/api/status", timeout=1).json()["success"]:
                 return proc, url

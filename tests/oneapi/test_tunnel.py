@@ -42,10 +42,14 @@ def sshd(tmp_path):
     os.makedirs("/run/sshd", exist_ok=True)
     proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config), "-p", str(port)],
                             stderr=subprocess.PIPE)
-    for _ in range(100):
+    deadline = time.monotonic() + 30  # sshd's start on a busy host
+    while True:
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 break
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            raise AssertionError(f"sshd does not listen: {proc.communicate()[1].decode()}")
         time.sleep(0.05)
     host_pub = (d / "host.pub").read_text().split()
     other_pub = (d / "host_other.pub").read_text().split()

@@ -2,6 +2,7 @@
 ssh-agent when there is no key file or the key is encrypted without a passphrase."""
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -19,10 +20,10 @@ def agent(tmp_path, monkeypatch):
     """A private ssh-agent for the test; HOME without keys, so only the agent can help."""
     sock = tmp_path / "agent.sock"
     proc = subprocess.Popen(["ssh-agent", "-D", "-a", str(sock)], stdout=subprocess.DEVNULL)
-    for _ in range(100):
-        if sock.exists():
-            break
-        subprocess.run(["sleep", "0.05"])
+    deadline = time.monotonic() + 30  # the agent's start on a busy host
+    while not sock.exists():
+        assert time.monotonic() < deadline and proc.poll() is None, "ssh-agent did not start"
+        time.sleep(0.05)
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
