@@ -77,7 +77,7 @@ def test_after_a_change_reads_are_live(tmp_path, sent):
     sent.clear()
     run_ops(state)
     assert first.read_text() == "new\n"
-    reads = [c for c in sent if MARK in c or c.startswith("for p in")]
+    reads = [c for c in sent if MARK in c or c.startswith("set --; for p in")]
     assert len(reads) == 2  # the batch, then the second op's own read after the change
 
 

@@ -65,7 +65,7 @@ def _run(files: dict, contents: dict, counted: list[str]) -> list[str]:
         add_op(state, paths.file, path=path, src=StringIO(contents[name]), mode="644")
     counted.clear()
     run_ops(state)
-    return [c for c in counted if c.startswith("for p in")]
+    return [c for c in counted if c.startswith("set --; for p in")]
 
 
 def test_one_state_command_for_many_ops_and_a_fresh_one_after_a_change(tmp_path, counted):

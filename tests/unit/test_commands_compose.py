@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
 import shlex
 import shutil
 import subprocess
+
+from pyinfra.api import StringCommand
 
 from llminfra.commands import compose as c
 from llminfra.commands import raw
 from llminfra.facts import compose as facts
 
 
-def test_compose_up_records_config_hash_after_success():
+def test_compose_up_records_the_fingerprint_after_success():
     assert raw(c.compose_up("/opt/llminfra/vllm")) == (
-        "cd /opt/llminfra/vllm && docker compose up -d --remove-orphans"
-        " && docker compose config 2>/dev/null | sha256sum | cut -c1-64 > .llminfra-config.sha256"
+        "cd /opt/llminfra/vllm && docker compose up -d --remove-orphans && " + c.FINGERPRINT
+        + " > .llminfra-config.sha256"
     )
 
 
@@ -31,11 +32,9 @@ def test_compose_state_script():
         "cd /opt/x 2>/dev/null || exit 0; test -f compose.yaml || exit 0;"
         " printf 'file %s\\n' \"$(sha256sum compose.yaml | cut -c1-64)\";"
         " printf 'stamp %s\\n' \"$(cat .llminfra-config.sha256 2>/dev/null)\";"
-        " c=$( docker compose config 2>/dev/null);"
-        " printf 'config %s\\n' \"$( { [ -z \"$c\" ] || printf '%s\\n' \"$c\"; }"
-        ' | sha256sum | cut -c1-64 )";'
-        " printf '%s\\n' \"$c\" | awk " + shlex.quote(c.SERVICES_AWK) + " ;"
-        " n=$(printf '%s\\n' \"$c\" | sed -n 's/^name: //p' | head -n1);"
+        " printf 'config %s\\n' \"$(" + c.FINGERPRINT + ")\";"
+        " awk " + shlex.quote(c.SERVICES_AWK) + " compose.yaml ;"
+        " n=$(sed -n 's/^name: *//p' compose.yaml | head -n1 | tr -d \"\\\"'\");"
         " n=${n:-$(basename \"$PWD\" | tr 'A-Z' 'a-z' | tr -cd 'a-z0-9_-')};"
         ' [ -z "$n" ] || docker ps -a --filter "label=com.docker.compose.project=$n"'
         " --filter label=com.docker.compose.oneoff=False --format " + shlex.quote(c.PS_FORMAT)
@@ -44,15 +43,16 @@ def test_compose_state_script():
     assert " n='a b'; [ -z" in raw(c.compose_state("/opt/x", "docker-compose", "a b"))
 
 
-CONFIG = """\
-name: llm-smol
+COMPOSE = """\
+# Written by llminfra: model service smol.
+name: "llm-smol"
 services:
   smol:
     command:
       - --port
       - "8000"
-    environment:
-      VLLM_API_KEY: secret-value
+    env_file:
+      - secrets.env
   "on":
     image: x
 networks:
@@ -61,39 +61,57 @@ networks:
 """
 
 
-def _state(tmp_path, config: str) -> str:
-    """compose_state run by sh against a stub `docker` printing ``config`` (`ps`: nothing)."""
+def _run(tmp_path, script, files: dict[str, str]) -> str:
+    """``script`` run by sh in a project directory holding ``files``, against a stub `docker`
+    whose `ps` prints one running container of the project it was asked about."""
     project = tmp_path / "p"
-    project.mkdir()
-    (project / "compose.yaml").write_text("services: {}\n")
-    (tmp_path / "config").write_text(config)
-    stub = tmp_path / "docker"  # `compose config` prints config, `ps` the project it was asked
-    stub.write_text(f'#!/bin/sh\n[ "$2" = config ] && cat {tmp_path / "config"}\n'
-                    '[ "$1" = ps ] && printf \'{"Service":"smol","Name":"%s","State":"running"}\\n\' '
-                    '"${4#label=com.docker.compose.project=}"\nexit 0\n')
+    project.mkdir(exist_ok=True)
+    for name, text in files.items():
+        (project / name).write_text(text)
+    stub = tmp_path / "docker"
+    stub.write_text('#!/bin/sh\n[ "$1" = ps ] && printf \'{"Service":"smol","Name":"%s","State":'
+                    '"running"}\\n\' "${4#label=com.docker.compose.project=}"\nexit 0\n')
     stub.chmod(0o755)
-    return subprocess.run(["sh", "-c", raw(c.compose_state(str(project)))], check=True,
+    return subprocess.run(["sh", "-c", raw(script(str(project)))], check=True,
                           capture_output=True, text=True,
                           env={"PATH": f"{tmp_path}:/usr/bin:/bin"}).stdout
 
 
-def test_compose_state_hashes_config_as_the_up_stamp_does_and_lists_its_services(tmp_path):
-    out = _state(tmp_path, CONFIG).splitlines()
-    # the stamp `compose_up` writes: `config | sha256sum` of the same bytes
-    assert f"config {hashlib.sha256(CONFIG.encode()).hexdigest()}" in out
+def _fingerprint(tmp_path) -> str:
+    return _run(tmp_path, lambda d: StringCommand("cd", d, "&&", c.FINGERPRINT), {}).strip()
+
+
+def test_compose_state_lists_services_and_the_named_projects_containers(tmp_path):
+    out = _run(tmp_path, c.compose_state, {"compose.yaml": COMPOSE}).splitlines()
     assert [line for line in out if line.startswith("service ")] == ["service smol",
                                                                      "service on"]
-    assert not any("secret-value" in line for line in out)
-    # the containers of the project the config names, as `compose ps` lists them
     assert facts.ComposeProject().process(out)["containers"] == [
         {"service": "smol", "name": "llm-smol", "state": "running"}]
 
 
-def test_compose_state_of_a_config_that_fails_hashes_nothing(tmp_path):
-    out = _state(tmp_path, "").splitlines()
-    assert f"config {hashlib.sha256(b'').hexdigest()}" in out
-    assert not any(line.startswith("service ") for line in out)
-    assert "ps " + '{"Service":"smol","Name":"p","State":"running"}' in out  # named after its dir
+def test_a_project_without_a_name_is_named_after_its_directory(tmp_path):
+    out = _run(tmp_path, c.compose_state, {"compose.yaml": "services:\n  smol:\n"})
+    assert 'ps {"Service":"smol","Name":"p","State":"running"}' in out.splitlines()
+
+
+def test_the_fingerprint_follows_compose_yaml_and_env_files_only(tmp_path):
+    _run(tmp_path, c.compose_state, {"compose.yaml": COMPOSE, "secrets.env": "K=1\n"})
+    first = _fingerprint(tmp_path)
+    stated = _run(tmp_path, c.compose_state, {}).splitlines()
+    assert f"config {first}" in stated  # what the state reports is what `up` stamps
+    _run(tmp_path, c.compose_state, {"api-key": "x", ".llminfra-config.sha256": first})
+    assert _fingerprint(tmp_path) == first  # other files, and the stamp itself, do not count
+    for name, text in [("secrets.env", "K=2\n"), (".env", "TAG=1\n"),
+                       ("compose.yaml", COMPOSE + "# edited\n")]:
+        _run(tmp_path, c.compose_state, {name: text})
+        changed = _fingerprint(tmp_path)
+        assert changed != first, name
+        first = changed
+
+
+def test_a_missing_project_prints_nothing(tmp_path):
+    assert subprocess.run(["sh", "-c", raw(c.compose_state(str(tmp_path / "absent")))],
+                          capture_output=True, text=True, check=True).stdout == ""
 
 
 def test_compose_logs_tail_and_redaction():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+
 from llminfra.commands import http as c
 from llminfra.commands import raw
 
@@ -13,9 +15,13 @@ def test_status_probe_on_host():
 
 
 def test_status_probe_inside_service():
-    assert raw(c.status_probe("http://h:1/", "/opt/one api", "oneapi", "docker-compose")) == (
-        "cd '/opt/one api' 2>/dev/null && docker-compose exec -T oneapi"
-        " wget -S -O /dev/null -T 5 http://h:1/ 2>&1"
+    assert raw(c.status_probe("http://h:1/", "/opt/one api", "oneapi")) == (
+        "cd '/opt/one api' 2>/dev/null || exit 0;"
+        " n=$(sed -n 's/^name: *//p' compose.yaml | head -n1 | tr -d \"\\\"'\");"
+        " n=${n:-$(basename \"$PWD\" | tr 'A-Z' 'a-z' | tr -cd 'a-z0-9_-')};"
+        ' c=$(docker ps -q --filter "label=com.docker.compose.project=$n"'
+        " --filter label=com.docker.compose.service=oneapi | head -n1);"
+        ' [ -n "$c" ] && docker exec "$c" wget -S -O /dev/null -T 5 http://h:1/ 2>&1'
         " | awk '/^ *HTTP\\//{code=$2} END{print code}' || true"
     )
 
@@ -37,3 +43,29 @@ def test_wait_command_any_status():
     assert 'case "$code" in [1-5][0-9][0-9]) exit 0;; esac;' in raw(
         c.wait_command(probe, "tunnel", 5, None)
     )
+
+
+def test_status_probe_inside_service_runs_wget_in_the_labelled_container(tmp_path):
+    """Against a stub `docker`: the container is the one Compose labelled with the project the
+    compose file names and the service asked for; its wget's status line is what is printed."""
+    project = tmp_path / "gw"
+    project.mkdir()
+    (project / "compose.yaml").write_text('name: "llminfra-oneapi"\nservices:\n  oneapi:\n')
+    stub = tmp_path / "docker"
+    stub.write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = ps ]; then [ "$4" = label=com.docker.compose.project=llminfra-oneapi ]'
+        ' && [ "$6" = label=com.docker.compose.service=oneapi ] && echo c0ffee; exit 0; fi\n'
+        '[ "$1 $2 $3" = "exec c0ffee wget" ] && echo "  HTTP/1.1 401 Unauthorized" >&2\n')
+    stub.chmod(0o755)
+
+    def probe(directory) -> str:
+        return subprocess.run(["sh", "-c", raw(c.status_probe("http://h:1/", str(directory),
+                                                              "oneapi"))],
+                              capture_output=True, text=True, check=True,
+                              env={"PATH": f"{tmp_path}:/usr/bin:/bin"}).stdout.strip()
+
+    assert probe(project) == "401"
+    assert probe(tmp_path / "absent") == ""  # no project: no answer, never another project's
+    (project / "compose.yaml").write_text('name: "other"\nservices:\n  oneapi:\n')
+    assert probe(project) == ""  # no container of this project runs the service

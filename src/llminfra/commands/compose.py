@@ -5,8 +5,16 @@ from __future__ import annotations
 from pyinfra.api import QuoteString, StringCommand
 
 COMPOSE_FILE = "compose.yaml"
-# Written after every successful `up`: the sha256 of `docker compose config` at that moment.
+# Written after every successful `up`: the project's FINGERPRINT at that moment.
 COMPOSE_STAMP = ".llminfra-config.sha256"
+# What `up` reads besides images: compose.yaml and the env files beside it (the kit writes
+# secrets.env there; Compose reads `.env` for interpolation; the kit sets no variable of its
+# own). Their sha256 stands in for hashing `docker compose config`, a Compose call that costs
+# the host ~80 ms of CPU on every run, for every project.
+FINGERPRINT = (
+    "find . -maxdepth 1 -type f \\( -name compose.yaml -o -name '*.env' \\) -print0"
+    " | LC_ALL=C sort -z | xargs -0r sha256sum | sha256sum | cut -c1-64"
+)
 # First line of every compose file the kit renders: what marks a project as the kit's own.
 KIT_HEADER = "# Written by llminfra"
 # Model services are Compose projects `llm-<service>` in `<data_dir>/llm-<service>`.
@@ -28,8 +36,8 @@ def compose(compose_command: str, project_name: str | None, *args: object) -> St
     return StringCommand(*bits, *args)
 
 
-# The service names of `docker compose config` (what `config --services` prints): the keys
-# of its top-level `services:` mapping, which Compose writes indented by two spaces.
+# The service names of a compose file the kit rendered (what `config --services` prints): the
+# keys of its top-level `services:` mapping, which the kit's templates indent by two spaces.
 SERVICES_AWK = (
     '/^services:/ {s = 1; next} /^[^ ]/ {s = 0} '
     's && /^  [^ #-][^ ]*:$/ {n = substr($0, 3, length($0) - 3); gsub(/^["\']|["\']$/, "", n); '
@@ -43,11 +51,6 @@ PS_FORMAT = ('{"Service":{{json (.Label "com.docker.compose.service")}},'
              '"Name":{{json .Names}},"State":{{json .State}}}')
 
 
-def _config_hash(dc: StringCommand) -> StringCommand:
-    # The rendered config may hold secrets: it only ever flows into sha256sum.
-    return StringCommand(dc, "config 2>/dev/null | sha256sum | cut -c1-64")
-
-
 def compose_state(
     project_dir: str, compose_command: str = "docker compose", project_name: str | None = None
 ) -> StringCommand:
@@ -55,32 +58,38 @@ def compose_state(
 
     Prints nothing when the project directory or its compose.yaml is absent.
     """
-    dc = compose(compose_command, project_name)
     return StringCommand(
         "cd", QuoteString(project_dir), "2>/dev/null || exit 0;",
         "test -f", COMPOSE_FILE, "|| exit 0;",
         "printf 'file %s\\n' \"$(sha256sum", COMPOSE_FILE, "| cut -c1-64)\";",
         "printf 'stamp %s\\n' \"$(cat", COMPOSE_STAMP, "2>/dev/null)\";",
-        # One `config` for the hash and the services: each Compose call costs the host ~80 ms
-        # of CPU. The rendered config may hold secrets: it stays in this shell's variable.
-        "c=$(", dc, "config 2>/dev/null);",
-        "printf 'config %s\\n' \"$( { [ -z \"$c\" ] || printf '%s\\n' \"$c\"; }",
-        "| sha256sum | cut -c1-64 )\";",
-        "printf '%s\\n' \"$c\" | awk", QuoteString(SERVICES_AWK), ";",
-        *_project_name(project_name),
+        f"printf 'config %s\\n' \"$({FINGERPRINT})\";",
+        "awk", QuoteString(SERVICES_AWK), COMPOSE_FILE, ";",
+        *project_name_sh(project_name),
         '[ -z "$n" ] || docker ps -a --filter "label=com.docker.compose.project=$n"',
         "--filter label=com.docker.compose.oneoff=False --format", QuoteString(PS_FORMAT),
         "2>/dev/null | sed 's/^/ps /'",
     )  # fmt: skip
 
 
-def _project_name(project_name: str | None) -> list[object]:
-    """``n=`` the project's name: the one given, else the ``name:`` its config resolved."""
+def project_name_sh(project_name: str | None = None) -> list[object]:
+    """``n=`` the project's name: the one given, else its compose file's ``name:`` (run in the
+    project directory)."""
     if project_name is not None:
         return [StringCommand("n=", QuoteString(project_name), ";", _separator="")]
-    # Compose names a project after its directory (lower case, [a-z0-9_-] kept) unless told
-    return ["n=$(printf '%s\\n' \"$c\" | sed -n 's/^name: //p' | head -n1);",
+    # The kit's compose files name their project on a top-level `name:` line (quoted or not);
+    # without one Compose names it after the directory (lower case, [a-z0-9_-] kept)
+    return ["n=$(sed -n 's/^name: *//p'", COMPOSE_FILE, "| head -n1 | tr -d \"\\\"'\");",
             "n=${n:-$(basename \"$PWD\" | tr 'A-Z' 'a-z' | tr -cd 'a-z0-9_-')};"]
+
+
+def service_container_sh(service: str) -> StringCommand:
+    """``c=`` the id of project ``$n``'s container for ``service`` (empty: none running)."""
+    return StringCommand(
+        'c=$(docker ps -q --filter "label=com.docker.compose.project=$n"',
+        "--filter", QuoteString(f"label=com.docker.compose.service={service}"),
+        "| head -n1);",
+    )  # fmt: skip
 
 
 def project_dir_create(project_dir: str) -> StringCommand:
@@ -91,12 +100,12 @@ def project_dir_create(project_dir: str) -> StringCommand:
 def compose_up(
     project_dir: str, compose_command: str = "docker compose", project_name: str | None = None
 ) -> StringCommand:
-    """``up -d --remove-orphans``, then record the config hash that is now running."""
+    """``up -d --remove-orphans``, then record the fingerprint of what is now running."""
     dc = compose(compose_command, project_name)
     return StringCommand(
         "cd", QuoteString(project_dir),
         "&&", dc, "up -d --remove-orphans",
-        "&&", _config_hash(dc), ">", COMPOSE_STAMP,
+        f"&& {FINGERPRINT} >", COMPOSE_STAMP,
     )  # fmt: skip
 
 

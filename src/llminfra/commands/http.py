@@ -4,24 +4,25 @@ from __future__ import annotations
 
 from pyinfra.api import QuoteString, StringCommand
 
-from .compose import compose
+from .compose import project_name_sh, service_container_sh
 
 
-def status_probe(url: str, project_dir: str | None = None, service: str | None = None,
-                 compose_command: str = "docker compose") -> StringCommand:
+def status_probe(url: str, project_dir: str | None = None, service: str | None = None
+                 ) -> StringCommand:
     """Print the HTTP status ``url`` answers with (nothing or ``000``: no answer); exit 0.
 
     On the host: curl. Inside a Compose service: wget (busybox or GNU), which images of
-    OneAPI ship and curl-less images usually have.
+    OneAPI ship and curl-less images usually have, run by ``docker exec`` in the service's
+    container found by Compose's labels (``compose exec`` costs the host twice the CPU).
     """
     if project_dir is None:
         return StringCommand(
             "curl -s -o /dev/null -m 5 -w '%{http_code}'", QuoteString(url), "; echo",
         )  # fmt: skip
     return StringCommand(
-        "cd", QuoteString(project_dir), "2>/dev/null &&",
-        compose(compose_command, None), "exec -T", QuoteString(service or ""),
-        "wget -S -O /dev/null -T 5", QuoteString(url),
+        "cd", QuoteString(project_dir), "2>/dev/null || exit 0;", *project_name_sh(),
+        service_container_sh(service or ""), '[ -n "$c" ] &&',
+        'docker exec "$c" wget -S -O /dev/null -T 5', QuoteString(url),
         "2>&1 | awk '/^ *HTTP\\//{code=$2} END{print code}' || true",
     )  # fmt: skip
 

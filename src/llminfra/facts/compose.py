@@ -46,7 +46,7 @@ class ComposeProject(FactBase[dict[str, Any] | None]):
 
         {
             "file_sha256": "…",     # sha256 of compose.yaml
-            "config_sha256": "…",   # sha256 of `docker compose config` now
+            "config_sha256": "…",   # sha256 of compose.yaml and the env files beside it now
             "stamp": "…",           # config_sha256 recorded at the last `up` (None: never)
             "services": ["vllm"],
             "containers": [{"service": "vllm", "name": "gpu-vllm-1", "state": "running"}],

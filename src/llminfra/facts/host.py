@@ -55,6 +55,10 @@ class HostState(FactBase[dict[str, dict[str, Any]]]):
     @override
     def process(self, output):
         state = self.default()
+        metas: dict[str, tuple[str, str]] = {}
+        sums: dict[str, str] = {}
+        unit_names: list[str] = []
+        blocks: list[dict[str, str]] = [{}]
         for line in output:
             tag, _, rest = line.partition(" ")
             if tag == "pkg":
@@ -62,21 +66,64 @@ class HostState(FactBase[dict[str, dict[str, Any]]]):
                 if len(parts) >= 4 and parts[2] == "installed":
                     state["packages"][parts[3]] = " ".join(parts[4:])
             elif tag == "path":
-                kind, mode, user, group, sha, path = rest.split(" ", 5)
-                state["paths"][path] = {
-                    "type": kind, "mode": None if mode == "-" else int(mode),
-                    "user": None if user == "-" else user, "group": None if group == "-" else group,
-                    "sha256": None if sha == "-" else sha,
-                }  # fmt: skip
-            elif tag == "unit":
-                active, enabled, unit = rest.split(" ", 2)
-                state["units"][unit] = {"active": active, "enabled": enabled}
+                kind, _mode, _user, _group, _sha, path = rest.split(" ", 5)
+                state["paths"][path] = _path(kind)
+            elif tag == "meta" and rest.count("\t") >= 2:
+                kind, owner, path = rest.split("\t", 2)
+                metas[path] = (kind, owner)
+            elif tag == "sum" and "  " in rest:
+                sha, path = rest.split("  ", 1)
+                sums[path] = sha
+            elif tag == "unitname":
+                unit_names.append(rest)
+            elif tag == "unitprop":
+                if rest.strip():
+                    key, _, value = rest.partition("=")
+                    blocks[-1][key] = value.strip()
+                elif blocks[-1]:
+                    blocks.append({})
             elif tag == "user":
                 fields = rest.split(":")
                 if len(fields) >= 7:
                     state["users"][fields[0]] = {"uid": int(fields[2]), "gid": int(fields[3]),
                                                  "home": fields[5], "shell": fields[6]}
+        for path, (kind, owner) in metas.items():
+            state["paths"][path] = _stat(kind, owner, sums.get(path))
+        state["units"] = _units(unit_names, [b for b in blocks if b])
         return state
+
+
+def _path(kind: str, mode: str = "-", user: str = "-", group: str = "-",
+          sha: str | None = None) -> dict[str, Any]:
+    return {"type": kind, "mode": None if mode == "-" else int(mode),
+            "user": None if user == "-" else user, "group": None if group == "-" else group,
+            "sha256": sha}
+
+
+def _stat(kind: str, owner: str, sha: str | None) -> dict[str, Any]:
+    """A path `stat` saw: a directory, a regular file (with its sha256: None when it could not
+    be read), or anything else (a socket, a device), which no op of the kit manages: absent."""
+    mode, user, group = (owner.split(" ") + ["-", "-", "-"])[:3]
+    if kind == "directory":
+        return _path("dir", mode, user, group)
+    if kind.startswith("regular"):
+        return _path("file", mode, user, group, sha)
+    return _path("absent")
+
+
+def _units(names: list[str], blocks: list[dict[str, str]]) -> dict[str, dict[str, str]]:
+    """Each unit's state from `systemctl show`'s blocks, in the order the names were asked.
+    When the counts differ (no systemctl, or it refused a name) nothing can be matched
+    safely: every unit is "unknown", which no op reads as running or enabled."""
+    if len(blocks) != len(names):
+        return {name: {"active": "unknown", "enabled": "unknown"} for name in names}
+    out = {}
+    for name, props in zip(names, blocks, strict=True):
+        enabled = props.get("UnitFileState") or "unknown"
+        if props.get("LoadState") == "not-found":
+            enabled = "not-found"
+        out[name] = {"active": props.get("ActiveState") or "unknown", "enabled": enabled}
+    return out
 
 
 def _asked(items: dict[str, Any]) -> dict[str, tuple[str, ...]]:

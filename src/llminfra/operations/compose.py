@@ -46,10 +46,10 @@ def project(
     + project_name: compose project name (default: basename of ``project_dir``)
     + compose_command: ``docker compose`` or ``docker-compose``
 
-    ``up -d --remove-orphans`` runs when the compose file is (re)uploaded, when the hash of
-    ``docker compose config`` differs from the one recorded at the last ``up`` (any change
-    to compose.yaml, .env or interpolated variables), or when a service has no running
-    container. Otherwise the op is a no-op. Services are expected to be long-running: a
+    ``up -d --remove-orphans`` runs when the compose file is (re)uploaded, when the
+    fingerprint of compose.yaml and the env files beside it (``*.env``, ``.env``: what
+    Compose reads for the config) differs from the one recorded at the last ``up``, or when
+    a service has no running container. Otherwise the op is a no-op. Services are expected to be long-running: a
     one-shot service that exits would be started again on each run.
 
     **Examples:**
