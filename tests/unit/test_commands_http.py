@@ -69,3 +69,37 @@ def test_status_probe_inside_service_runs_wget_in_the_labelled_container(tmp_pat
     assert probe(tmp_path / "absent") == ""  # no project: no answer, never another project's
     (project / "compose.yaml").write_text('name: "other"\nservices:\n  oneapi:\n')
     assert probe(project) == ""  # no container of this project runs the service
+
+
+def test_statuses_probe_runs_every_url_in_one_exec():
+    assert raw(c.statuses_probe(["http://h:1/a", "http://h:2/b"], "/opt/x", "oneapi")) == (
+        "cd /opt/x 2>/dev/null || exit 0;"
+        " n=$(sed -n 's/^name: *//p' compose.yaml | head -n1 | tr -d \"\\\"'\");"
+        " n=${n:-$(basename \"$PWD\" | tr 'A-Z' 'a-z' | tr -cd 'a-z0-9_-')};"
+        ' c=$(docker ps -q --filter "label=com.docker.compose.project=$n"'
+        " --filter label=com.docker.compose.service=oneapi | head -n1);"
+        ' [ -n "$c" ] && docker exec "$c" sh -c'
+        " 'for u in \"$@\"; do printf '\"'\"'%s '\"'\"' \"$u\";"
+        " wget -S -O /dev/null -T 5 \"$u\" 2>&1 | awk '\"'\"'/^ *HTTP\\//{code=$2} END{print code}'\"'\"';"
+        " done' sh http://h:1/a http://h:2/b || true"
+    )
+
+
+def test_statuses_probe_prints_each_url_with_its_status(tmp_path):
+    """The loop as `docker exec` would run it (a stub runs its arguments); wget answers 401
+    for one URL and nothing for the other."""
+    project = tmp_path / "gw"
+    project.mkdir()
+    (project / "compose.yaml").write_text('name: "llminfra-oneapi"\nservices:\n  oneapi:\n')
+    (tmp_path / "docker").write_text(
+        '#!/bin/sh\n[ "$1" = ps ] && { echo c0ffee; exit 0; }\nshift 2; exec "$@"\n')
+    (tmp_path / "wget").write_text(
+        '#!/bin/sh\nfor a; do u=$a; done\n'
+        '[ "$u" = http://h:1/a ] && echo "  HTTP/1.1 401 Unauthorized" >&2\nexit 0\n')
+    for stub in ("docker", "wget"):
+        (tmp_path / stub).chmod(0o755)
+    out = subprocess.run(["sh", "-c", raw(c.statuses_probe(["http://h:1/a", "http://h:2/b"],
+                                                          str(project), "oneapi"))],
+                         capture_output=True, text=True, check=True,
+                         env={"PATH": f"{tmp_path}:/usr/bin:/bin"}).stdout
+    assert out.splitlines() == ["http://h:1/a 401", "http://h:2/b "]

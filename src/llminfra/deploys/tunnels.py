@@ -186,14 +186,15 @@ def tunnels(stack: Stack, gateway: str) -> None:
         )
         kit_systemd.running(name=f"{tunnel.unit} running", unit=f"{tunnel.unit}.service")
     gw = stack.gateways[gateway]
+    inside = {t.unit: f"http://{t.bind}:{t.local_port}/v1/models" for t in wanted}
     for tunnel in wanted:
         # Seen from the engine's own container: that is where the channels connect from.
         answers(
             name=f"{tunnel.unit} answers inside {ENGINE_NAME[gw.engine]}",
-            url=f"http://{tunnel.bind}:{tunnel.local_port}/v1/models",
+            url=inside[tunnel.unit],
             what=f"tunnel {tunnel.bind}:{tunnel.local_port} to {tunnel.gpu_host}/{tunnel.service}",
             project_dir=gw.engine_settings.data_dir, service=ENGINE_SERVICE[gw.engine],
-            statuses=None, timeout=TUNNEL_TIMEOUT,
+            statuses=None, timeout=TUNNEL_TIMEOUT, along=tuple(inside.values()),
         )
         for f in tunnel.forwards:  # seen from the host: that is where Prometheus scrapes from
             answers(name=f"{tunnel.gpu_host}'s {f.what} answers through {tunnel.unit}",

@@ -12,7 +12,7 @@ from pyinfra.api import operation
 from llminfra.commands.http import status_probe, wait_command
 from llminfra.facts import batch
 from llminfra.facts.batch import expecting
-from llminfra.facts.http import HttpStatus
+from llminfra.facts.http import HttpStatus, HttpStatusesInside
 
 from .progress import Watched
 
@@ -24,11 +24,20 @@ def answered(status: str | None, statuses: tuple[str, ...] | None) -> bool:
     return statuses is None or status in statuses
 
 
-@expecting(lambda url, project_dir, service, **_: [
-    (HttpStatus, {"url": url, "project_dir": project_dir, "service": service})])
+def _facts(url: str, project_dir: str | None, service: str | None,
+           along: tuple[str, ...] = ()) -> tuple[type, dict]:
+    if project_dir is not None and along:
+        urls = tuple(sorted({url, *along}))
+        return HttpStatusesInside, {"urls": urls, "project_dir": project_dir, "service": service}
+    return HttpStatus, {"url": url, "project_dir": project_dir, "service": service}
+
+
+@expecting(lambda url, project_dir, service, along, **_: [
+    _facts(url, project_dir, service, along)])
 @operation()
 def answers(url: str, what: str, project_dir: str | None = None, service: str | None = None,
-            statuses: tuple[str, ...] | None = ("200",), timeout: int = 120):
+            statuses: tuple[str, ...] | None = ("200",), timeout: int = 120,
+            along: tuple[str, ...] = ()):
     """
     Wait until ``url`` answers with one of ``statuses`` (``None``: any HTTP status).
 
@@ -37,8 +46,12 @@ def answers(url: str, what: str, project_dir: str | None = None, service: str | 
     + project_dir, service: probe from inside this Compose service instead of the host
     + statuses: accepted HTTP statuses
     + timeout: seconds to wait
+    + along: with ``project_dir``, the other URLs this run probes from the same service: every
+      such op reads one answer for all of them, probed in one container exec
     """
-    status = batch.get(HttpStatus, url=url, project_dir=project_dir, service=service)
+    cls, kwargs = _facts(url, project_dir, service, along)
+    found = batch.get(cls, **kwargs)
+    status = found.get(url) if cls is HttpStatusesInside else found
     if answered(status, statuses):
         host.noop(f"{what} answers ({status})")
         return
