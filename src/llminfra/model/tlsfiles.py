@@ -7,8 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -19,6 +20,8 @@ from .errors import line
 from .stack import Stack
 from .tls import TlsSettings
 from .validate import file_problem, others_can_read
+
+T = TypeVar("T")
 
 Loc = tuple[object, ...]
 EXPIRY_WARNING = dt.timedelta(days=14)  # renew before clients start failing
@@ -127,27 +130,14 @@ def _pair_problems(tls: TlsSettings, names: list[str], now: dt.datetime
                    ) -> Iterator[tuple[str, str, bool]]:
     """(field, message, is_warning) for one files-mode section."""
     assert tls.cert_file and tls.key_file
-    cert = key = None
-    problem = file_problem(tls.cert_file)
+    cert, problem = _load(tls.cert_file, load_certificate)
     if problem:
         yield "cert_file", problem, False
-    else:
-        try:
-            cert = load_certificate(tls.cert_file)
-        except (TlsFileError, OSError) as exc:
-            yield "cert_file", _why(exc, tls.cert_file), False
-    problem = file_problem(tls.key_file)
+    key, problem = _load(tls.key_file, load_key)
+    if key is not None:
+        problem = others_can_read(tls.key_file)
     if problem:
         yield "key_file", problem, False
-    else:
-        try:
-            key = load_key(tls.key_file)
-        except (TlsFileError, OSError) as exc:
-            yield "key_file", _why(exc, tls.key_file), False
-        else:
-            problem = others_can_read(tls.key_file)
-            if problem:
-                yield "key_file", problem, False
     if cert is None:
         return
     if key is not None and _spki(key) != _spki(cert):
@@ -169,6 +159,17 @@ def _pair_problems(tls: TlsSettings, names: list[str], now: dt.datetime
     elif missing:
         yield "cert_file", (f"{tls.cert_file} does not cover {', '.join(missing)} (its "
                             "subjectAltName lists the names clients accept it for)"), False
+
+
+def _load(path: str, loader: Callable[[str], T]) -> tuple[T | None, str | None]:
+    """(what ``loader`` read, None) or (None, why the file is unusable)."""
+    problem = file_problem(path)
+    if problem:
+        return None, problem
+    try:
+        return loader(path), None
+    except (TlsFileError, OSError) as exc:
+        return None, _why(exc, path)
 
 
 def _why(exc: Exception, path: str) -> str:
