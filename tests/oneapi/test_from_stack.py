@@ -221,3 +221,21 @@ def test_deploy_step_command_lines():
         "--test", "changed", "--saved", "--prune", "--reenable"]
     assert channels_argv("apply", "p.yml", "g", test="none", adopt=True)[-3:] == [
         "--test", "none", "--adopt"]
+
+
+def test_the_plan_started_ahead_is_the_one_the_channels_op_reads(stack_file, monkeypatch):
+    """The gateway's deploy code starts the plan first; the channels op, called later with the
+    same options, finds that process instead of starting a second one."""
+    from llminfra.deploys.channels import plan_ahead
+    from llminfra.operations import oneapi
+
+    started: list[list[str]] = []
+    monkeypatch.setattr(oneapi.subprocess, "Popen",
+                        lambda argv, **_: started.append(argv) or object())
+    monkeypatch.setattr(oneapi, "_EARLY", {})
+    stack = load_stack(stack_file)
+    plan_ahead(stack, "gw-1")
+    oneapi._start_plan(oneapi._plan_argv(str(stack_file), "gw-1"))  # what `objects` announces
+    assert started == [oneapi.channels_argv("plan", str(stack_file), "gw-1")]
+    plan_ahead(stack, "gw-1", prune=True)  # other options: another plan, never the same one
+    assert len(started) == 2 and "--prune" in started[1]

@@ -30,3 +30,11 @@ def channels(stack: Stack, gateway: str, prune: bool = False, adopt: bool = Fals
         raise DeployError("channels: the stack was not loaded from a file")
     oneapi.objects(name="Channels and tokens", stack_file=str(stack.source), gateway=gateway,
                    prune=prune, adopt=adopt, reenable=reenable, test=test)  # fmt: skip
+
+
+def plan_ahead(stack: Stack, gateway: str, prune: bool = False, adopt: bool = False,
+               reenable: bool = False) -> None:
+    """Start the plan :func:`channels` (called with the same options) will read; call it first
+    in the gateway's deploy code."""
+    if stack.gateways[gateway].engine == "oneapi" and stack.source is not None:
+        oneapi.plan_ahead(str(stack.source), gateway, prune=prune, adopt=adopt, reenable=reenable)

@@ -14,7 +14,7 @@ from llminfra.facts import batch
 from llminfra.model import Stack
 from llminfra.operations.sync import barrier
 
-from .channels import channels
+from .channels import channels, plan_ahead
 from .gateway import gateway
 from .gpu import gpu_host
 from .metrics import prometheus
@@ -25,6 +25,8 @@ from .tunnels import retired_tunnels, tunnel_endpoint, tunnels
 def platform(stack: Stack, name: str) -> None:
     """Everything host ``name`` runs, given its role in ``stack``."""
     role = stack.role(name)
+    if role == "gateway":  # the channels plan reads the admin API only: it runs meanwhile
+        plan_ahead(stack, name)
     if role == "gpu":
         gpu_host(stack, name)
     if role == "relay":

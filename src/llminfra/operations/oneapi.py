@@ -82,6 +82,13 @@ def _apply(argv: list[str], gateway: str) -> None:
         raise OperationError(f"{gateway}: OneAPI: {reason}: {proc.stderr.strip()}")
 
 
+def plan_ahead(stack_file: str, gateway: str, prune: bool = False, adopt: bool = False,
+               reenable: bool = False, **_: object) -> None:
+    """Start the plan :func:`objects` will read (same arguments) now, before deploy code gets
+    to that op: it reads only the admin API, so it can run while the hosts are read."""
+    _start_plan(_plan_argv(stack_file, gateway, prune, adopt, reenable))
+
+
 @expecting(lambda **a: [lambda: _start_plan(_plan_argv(**a))])
 @operation()
 def objects(stack_file: str, gateway: str, prune: bool = False, adopt: bool = False,
