@@ -3,8 +3,9 @@
 The lab comes up with seven GPU hosts (`gpu_hosts=7`: gpu-3..gpu-7 are like gpu-1), everything
 is deployed once, then no-change runs of deploys/gpu.py limited to gpu-1 (the floor) and to six
 alike (gpu-1, gpu-3..gpu-7) alternate. gpu-2 is left out of the six: it runs real vLLM and two
-more services, so with it the figure would compare unlike hosts. pyinfra works on hosts in parallel, so the ratio shows what each extra host
-costs the operator's machine (2 cores here). The lab goes back to its usual two GPU hosts after.
+more services, so with it the figure would compare unlike hosts. pyinfra works on hosts in
+parallel, so the ratio shows what each extra host costs the operator's machine (2 cores here).
+The lab goes back to its usual two GPU hosts after.
 """
 
 from __future__ import annotations

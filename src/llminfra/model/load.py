@@ -14,6 +14,7 @@ from .secrets import Secrets
 from .services import TAGS
 from .stack import Stack
 from .safety import check_safety, check_ssh_files
+from .tlsfiles import check_tls_files
 from .secret_values import check_secret_values as check_values  # a parameter has its name
 from .validate import check_local_files, check_secrets, check_stack
 
@@ -281,7 +282,7 @@ def parse_stack(data: Any, source: Path | None = None, environ: dict[str, str] |
     errors = check_stack(stack) + check_local_files(stack)
     safety_errors, stack._warnings = check_safety(stack)
     errors += safety_errors
-    tls_errors, tls_warnings = _tls_files(stack)
+    tls_errors, tls_warnings = check_tls_files(stack)
     errors += tls_errors
     stack._warnings += tls_warnings
     if check_secret_values:
@@ -323,14 +324,3 @@ def load_stack(path: str | Path, environ: dict[str, str] | None = None,
     data = parse_yaml(read_text(path))
     return parse_stack(data, path.resolve(), environ, check_secret_values, secrets_file,
                        example_ok)
-
-
-def _tls_files(stack: Stack) -> tuple[list[str], list[str]]:
-    """Certificate files checked where the stack names some: `cryptography` is imported only
-    then (~20 ms at every start of the CLI and of a deploy otherwise)."""
-    if not any(tls.mode == "files" for _, _, tls in stack.tls_settings()):
-        return [], []
-    from .tlsfiles import check_tls_files
-
-    return check_tls_files(stack)
-

@@ -49,8 +49,8 @@ def project(
     ``up -d --remove-orphans`` runs when the compose file is (re)uploaded, when the
     fingerprint of compose.yaml and the env files beside it (``*.env``, ``.env``: what
     Compose reads for the config) differs from the one recorded at the last ``up``, or when
-    a service has no running container. Otherwise the op is a no-op. Services are expected to be long-running: a
-    one-shot service that exits would be started again on each run.
+    a service has no running container. Otherwise the op is a no-op. Services are expected
+    to be long-running: a one-shot service that exits would be started again on each run.
 
     **Examples:**
 

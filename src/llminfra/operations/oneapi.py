@@ -83,7 +83,7 @@ def _apply(argv: list[str], gateway: str) -> None:
 
 
 def plan_ahead(stack_file: str, gateway: str, prune: bool = False, adopt: bool = False,
-               reenable: bool = False, **_: object) -> None:
+               reenable: bool = False) -> None:
     """Start the plan :func:`objects` will read (same arguments) now, before deploy code gets
     to that op: it reads only the admin API, so it can run while the hosts are read."""
     _start_plan(_plan_argv(stack_file, gateway, prune, adopt, reenable))
