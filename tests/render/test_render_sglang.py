@@ -102,7 +102,7 @@ def test_mirrors_apply_as_for_every_kind():
 
 def test_readiness_and_channel():
     stack, svc = sglang(api_key="SGLANG_KEY", served_name="qwen-7b")
-    assert svc.readiness_probe() == "chat"
+    assert (svc.readiness_probe(), svc.steady_probe()) == ("chat", "chat")
     [spec] = [c for c in stack.channel_specs("gw-1") if c.name == "gpu-2/sgl"]
     assert spec.models == ["qwen-7b"] and spec.key_secret == "SGLANG_KEY"
 

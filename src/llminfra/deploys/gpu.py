@@ -104,6 +104,7 @@ def model_service(stack: Stack, host_name: str, service_name: str) -> None:
             api_key_file=key_file,
             timeout=svc.ready_timeout,
             probe=svc.readiness_probe(),
+            steady_probe=svc.steady_probe(),
             health=svc.health_path,
         )
 

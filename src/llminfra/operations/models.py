@@ -14,9 +14,15 @@ from llminfra.facts.models import ModelEndpoint, is_servable
 from .progress import Watched
 
 
-def _endpoint_fact(url, model, api_key_file=None, probe="chat", health=None, **_):
+def _first_probe(probe: str, steady_probe: str | None) -> str:
+    """What is asked first: the steady probe while this run has changed nothing anywhere."""
+    return steady_probe if steady_probe and not batch.executed_anywhere() else probe
+
+
+def _endpoint_fact(url, model, api_key_file=None, probe="chat", health=None, steady_probe=None,
+                   **_):
     return ModelEndpoint, {"url": url, "model": model, "api_key_file": api_key_file,
-                           "probe": probe, "health": health}
+                           "probe": _first_probe(probe, steady_probe), "health": health}
 
 
 @expecting(lambda **a: [_endpoint_fact(**a)] if a["probe"] in PROBES else [])
@@ -32,6 +38,7 @@ def servable(
     probe: str = "chat",
     compose_command: str = "docker compose",
     health: str | None = None,
+    steady_probe: str | None = None,
 ):
     """
     Ensure ``url`` lists ``model`` in ``/v1/models`` and answers a minimal real request.
@@ -49,6 +56,9 @@ def servable(
       ``list`` (listed in /v1/models is enough)
     + compose_command: ``docker compose`` or ``docker-compose``
     + health: the server's health path (vLLM: ``/health``), which must answer 2xx too
+    + steady_probe: a cheaper probe that is conclusive for this server, asked instead of
+      ``probe`` while the run has changed nothing on any host (vLLM: ``list`` with ``health``);
+      if it fails, the deploy waits with ``probe``
 
     A no-op when the model already answers. Otherwise polls with curl; on timeout prints
     which host/service/model failed and the service's last log lines, and fails the host.
@@ -66,11 +76,14 @@ def servable(
             api_key_file="/opt/llminfra/vllm/api-key",
         )
     """
-    if probe not in PROBES:
-        raise OperationValueError(f"probe should be one of {', '.join(PROBES)}, not {probe!r}")
-    endpoint = batch.read(_endpoint_fact(url, model, api_key_file, probe, health))
-    if is_servable(endpoint, model):
-        host.noop(f"model {model} is served by {service}")
+    for value in (probe, steady_probe or probe):
+        if value not in PROBES:
+            raise OperationValueError(f"probe should be one of {', '.join(PROBES)}, not {value!r}")
+    fact = _endpoint_fact(url, model, api_key_file, probe, health, steady_probe)
+    if is_servable(batch.read(fact), model):
+        asked = fact[1]["probe"]
+        how = "" if asked == probe else f" ({asked} probe: nothing changed this run)"
+        host.noop(f"model {model} is served by {service}{how}")
         return
     logs = None
     if project_dir is not None:

@@ -140,6 +140,10 @@ class ServiceBase(Strict):
         """The smallest real request the deploy waits for (see Probe)."""
         return "list"
 
+    def steady_probe(self) -> Probe:
+        """The probe of a run that has changed nothing anywhere (any change: readiness_probe)."""
+        return self.readiness_probe()
+
     def client_key(self) -> SecretName | None:
         """Secret clients must send as a bearer token (the channel and the readiness probe)."""
         return None

@@ -78,6 +78,13 @@ class VllmService(ServiceBase):
         # one real token (or one embedding): loaded weights, not just a listening port
         return "embeddings" if self.task == "embed" else "chat"
 
+    def steady_probe(self) -> Probe:
+        # vLLM accepts connections only once its engine is up, and /health is 200 only while
+        # the engine runs: with the model listed (through the key) that is conclusive. The
+        # real token, which also catches a model that cannot chat (no chat template), runs
+        # whenever the run changed something (the container was just (re)created).
+        return "list"
+
     def client_key(self) -> SecretName | None:
         return self.api_key
 
