@@ -235,7 +235,7 @@ def test_the_plan_started_ahead_is_the_one_the_channels_op_reads(stack_file, mon
     monkeypatch.setattr(oneapi, "_EARLY", {})
     stack = load_stack(stack_file)
     plan_ahead(stack, "gw-1")
-    oneapi._start_plan(oneapi._plan_argv(str(stack_file), "gw-1"))  # what `objects` announces
+    oneapi._start_plan(str(stack_file), "gw-1")  # what `objects` announces
     assert started == [oneapi.channels_argv("plan", str(stack_file), "gw-1")]
     plan_ahead(stack, "gw-1", prune=True)  # other options: another plan, never the same one
     assert len(started) == 2 and "--prune" in started[1]

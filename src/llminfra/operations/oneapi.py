@@ -1,26 +1,30 @@
 """OneAPI channels and tokens as a pyinfra operation.
 
-The reconcile runs in a child `llminfra channels` process on the operator's machine: it talks
-to the gateway's loopback admin port through its own SSH tunnel, outside pyinfra's gevent
-loop, and its plan output is already masked.
+One plan per deploy: the planning phase plans (reads only, no login) and saves the plan, and
+the execution phase applies exactly that saved plan in a child `llminfra channels apply --saved`
+process, so what `--dry` shows is what runs, and the gateway is read once.
 
-One plan per deploy: the planning phase runs `channels plan --save` (reads only, no login) and
-the execution phase applies exactly that saved plan (`channels apply --saved`), so what
-`--dry` shows is what runs, and the gateway is read once.
-
-The plan process starts when deploy code calls the op, so it runs while the hosts are deployed
-(a child Python and its SSH tunnel take about a second); the op uses its answer only if nothing
-has changed anywhere since, else it plans again.
+The plan starts when deploy code calls the op (or :func:`plan_ahead`), so it runs while the
+hosts are read; the op uses its answer only if nothing has changed anywhere since, else it
+plans again. When the op runs on the gateway itself, over SSH, with the stack the inventory
+loaded, the plan runs here, in a greenlet, through pyinfra's own connection to the gateway
+(:mod:`llminfra.oneapi.forward`); otherwise in a child `llminfra channels plan --save`, which
+opens its own pinned tunnel. Both print the same masked plan and save it the same way.
 """
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
-from collections.abc import Generator
+from collections.abc import Callable, Generator
+from typing import Any
 
+import gevent
 from pyinfra import host, logger, state
 from pyinfra.api import FunctionCommand, OperationError, operation
+from pyinfra.connectors.ssh import SSHConnector
+from pyinfra.context import ctx_host
 
 from llminfra.facts import batch
 from llminfra.facts.batch import expecting
@@ -45,7 +49,8 @@ def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(argv, capture_output=True, text=True, timeout=900)
 
 
-_EARLY: dict[tuple[str, ...], subprocess.Popen[str]] = {}
+Result = subprocess.CompletedProcess[str]
+_EARLY: dict[tuple[str, ...], Callable[[], Result]] = {}
 
 
 def _plan_argv(stack_file: str, gateway: str, prune: bool = False, adopt: bool = False,
@@ -54,20 +59,72 @@ def _plan_argv(stack_file: str, gateway: str, prune: bool = False, adopt: bool =
                          reenable=reenable)
 
 
-def _start_plan(argv: list[str]) -> None:
-    if tuple(argv) not in _EARLY:
-        _EARLY[tuple(argv)] = subprocess.Popen(argv, stdout=subprocess.PIPE,
-                                               stderr=subprocess.PIPE, text=True)
+def _connection_to(stack_file: str, gateway: str) -> tuple[Any, Any] | None:
+    """(stack, paramiko transport) when this op runs on ``gateway`` over pyinfra's SSH
+    connector with the stack loaded from ``stack_file``; else None (plan in a child)."""
+    if not ctx_host.isset():  # type: ignore[no-untyped-call]
+        return None
+    stack = host.data.get("llminfra_stack")
+    client = getattr(host.connector, "client", None)
+    if (host.data.get("llminfra_name") != gateway or stack is None
+            or str(stack.source) != stack_file or not isinstance(host.connector, SSHConnector)
+            or client is None):
+        return None
+    transport = client.get_transport()
+    return (stack, transport) if transport is not None and transport.is_active() else None
 
 
-def _plan(argv: list[str]) -> subprocess.CompletedProcess[str]:
+def _plan_here(argv: list[str], stack: Any, transport: Any, gateway: str, prune: bool,
+               adopt: bool, reenable: bool) -> Result:
+    """`channels plan --save` for one gateway, run in this process."""
+    from llminfra.oneapi.cli import Options, reconcile_gateway
+    from llminfra.oneapi.errors import OneAPIError
+    from llminfra.oneapi.forward import forwarded
+
+    oa = stack.gateways[gateway].oneapi_settings
+    out, err = io.StringIO(), io.StringIO()
+    opts = Options(prune=prune, adopt=adopt, reenable=reenable, save=True)
+    try:
+        with forwarded(transport, (oa.admin_bind.strip("[]"), oa.admin_port)) as url:
+            code = reconcile_gateway(stack, gateway, opts, admin_url=url, out=out, err=err)
+    except OneAPIError as exc:
+        print(f"{gateway}: oneapi: {exc}", file=err)
+        code = FAILED
+    except Exception as exc:  # noqa: BLE001 - reported in one line, as the child's exit 1
+        print(f"{gateway}: oneapi: plan failed: {exc.__class__.__name__}: {exc}", file=err)
+        code = FAILED
+    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
+
+
+def _start_plan(stack_file: str, gateway: str, prune: bool = False, adopt: bool = False,
+                reenable: bool = False, **_: object) -> None:
+    argv = _plan_argv(stack_file, gateway, prune, adopt, reenable)
+    if tuple(argv) in _EARLY:
+        return
+    here = _connection_to(stack_file, gateway)
+    if here is not None:
+        _EARLY[tuple(argv)] = gevent.spawn(_plan_here, argv, *here, gateway, prune, adopt,
+                                           reenable).get
+        return
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def finish() -> Result:
+        out, err = proc.communicate(timeout=900)
+        return subprocess.CompletedProcess(argv, proc.returncode, out, err)
+
+    _EARLY[tuple(argv)] = finish
+
+
+def _plan(stack_file: str, gateway: str, prune: bool, adopt: bool, reenable: bool) -> Result:
     """The plan started at call time if nothing has changed anywhere since, else a new one."""
-    early = _EARLY.pop(tuple(argv), None)
+    key = tuple(_plan_argv(stack_file, gateway, prune, adopt, reenable))
+    early = _EARLY.pop(key, None)
     if early is not None:
-        out, err = early.communicate(timeout=900)  # also before a new plan: one --save at a time
+        result = early()  # also before a new plan: one --save at a time
         if not batch.executed_anywhere():
-            return subprocess.CompletedProcess(argv, early.returncode, out, err)
-    return _run(argv)
+            return result
+    _start_plan(stack_file, gateway, prune, adopt, reenable)
+    return _EARLY.pop(key)()
 
 
 def _apply(argv: list[str], gateway: str) -> None:
@@ -86,10 +143,10 @@ def plan_ahead(stack_file: str, gateway: str, prune: bool = False, adopt: bool =
                reenable: bool = False) -> None:
     """Start the plan :func:`objects` will read (same arguments) now, before deploy code gets
     to that op: it reads only the admin API, so it can run while the hosts are read."""
-    _start_plan(_plan_argv(stack_file, gateway, prune, adopt, reenable))
+    _start_plan(stack_file, gateway, prune, adopt, reenable)
 
 
-@expecting(lambda **a: [lambda: _start_plan(_plan_argv(**a))])
+@expecting(lambda **a: [lambda: _start_plan(**a)])
 @operation()
 def objects(stack_file: str, gateway: str, prune: bool = False, adopt: bool = False,
             reenable: bool = False, test: str = "changed"
@@ -115,7 +172,7 @@ def objects(stack_file: str, gateway: str, prune: bool = False, adopt: bool = Fa
 
         oneapi.objects(stack_file="inventory/prod.yml", gateway="gw-1")
     """
-    proc = _plan(_plan_argv(stack_file, gateway, prune, adopt, reenable))
+    proc = _plan(stack_file, gateway, prune, adopt, reenable)
     if proc.returncode == OK:
         host.noop(f"OneAPI channels and tokens on {gateway} match the inventory")
         return
