@@ -1,16 +1,26 @@
-"""SSH tunnel to the gateway's loopback-only admin port, with a pinned host key."""
+"""SSH tunnel to the gateway's loopback-only admin port, with a pinned host key.
+
+One paramiko Transport per tunnel: the host key is checked on the handshake that then
+authenticates and carries the forwarded connections (the forwarding library used before needed
+a second connection for that check, and its stop polled for up to 100 ms on every deploy's
+critical path).
+"""
 import contextlib
-import logging
 import os
+import select
 import socket
+import threading
 
 import paramiko
-import sshtunnel
 
 from llminfra.commands.net import known_hosts_name
 from llminfra.model.sshfiles import KeyFileError, NeedsPassphrase, load_private_key
 
 from .errors import OneAPIError
+
+# the files ssh and pyinfra offer without being told, in ssh's order
+DEFAULT_KEYS = ("id_ed25519", "id_ecdsa", "id_rsa")
+CHUNK = 65536
 
 
 class TunnelError(OneAPIError):
@@ -54,28 +64,6 @@ def _key_types(key):
     return ("rsa-sha2-512", "rsa-sha2-256", "ssh-rsa") if name == "ssh-rsa" else (name,)
 
 
-def verify_host_key(host, port, expected, timeout=10.0):
-    """Handshake only far enough to see the server's host key; raise unless it is pinned."""
-    try:
-        sock = socket.create_connection((host, port), timeout=timeout)
-    except OSError as exc:
-        raise TunnelError(f"cannot reach SSH at {host}:{port}: {exc}") from None
-    transport = paramiko.Transport(sock)
-    try:
-        transport.get_security_options().key_types = _key_types(expected)
-        transport.start_client(timeout=timeout)
-        offered = transport.get_remote_server_key()
-    except paramiko.SSHException as exc:
-        raise TunnelError(f"host key mismatch for {host}:{port}: server offers no "
-                          f"{expected.get_name()} host key ({exc}); refusing to connect") from None
-    finally:
-        transport.close()
-    if offered.asbytes() != expected.asbytes():
-        raise TunnelError(f"host key mismatch for {host}:{port}: server presented "
-                          f"{offered.get_name()} {offered.fingerprint}, pinned "
-                          f"{expected.fingerprint}; refusing to connect")
-
-
 def client_auth(key_file, key_password=None):
     """``(pkey, use_agent)``: how the tunnel authenticates, the way pyinfra does.
 
@@ -94,6 +82,110 @@ def client_auth(key_file, key_password=None):
         raise TunnelError(f"cannot load SSH key: {exc}") from None
 
 
+def _handshake(host, port, expected, timeout):
+    """A started client Transport whose server proved to hold exactly the pinned key."""
+    try:
+        sock = socket.create_connection((host, port), timeout=timeout)
+    except OSError as exc:
+        raise TunnelError(f"cannot reach SSH at {host}:{port}: {exc}") from None
+    transport = paramiko.Transport(sock)
+    transport.banner_timeout = transport.auth_timeout = timeout
+    # offering only the pinned key's type makes a server holding several keys show that one
+    transport.get_security_options().key_types = _key_types(expected)
+    try:
+        transport.start_client(timeout=timeout)
+        offered = transport.get_remote_server_key()
+    except paramiko.IncompatiblePeer as exc:
+        transport.close()
+        raise TunnelError(f"host key mismatch for {host}:{port}: server offers no "
+                          f"{expected.get_name()} host key ({exc}); refusing to connect") from None
+    except (paramiko.SSHException, EOFError, OSError) as exc:
+        transport.close()
+        raise TunnelError(f"SSH handshake with {host}:{port} failed: {exc}") from None
+    if offered.asbytes() != expected.asbytes():
+        transport.close()
+        raise TunnelError(f"host key mismatch for {host}:{port}: server presented "
+                          f"{offered.get_name()} {offered.fingerprint}, pinned "
+                          f"{expected.fingerprint}; refusing to connect")
+    return transport
+
+
+def _default_keys():
+    """Unencrypted default key files; encrypted ones are ssh-agent's (nobody can type here)."""
+    for name in DEFAULT_KEYS:
+        path = os.path.expanduser(f"~/.ssh/{name}")
+        if os.path.isfile(path):
+            with contextlib.suppress(KeyFileError):
+                yield load_private_key(path, None)
+
+
+def _authenticate(transport, user, pkey, use_agent, where):
+    """Offer the key file, or ssh-agent's keys then the default files, until one is taken."""
+    candidates = [] if pkey is None else [pkey]
+    agent = None
+    try:
+        if use_agent:
+            try:
+                agent = paramiko.Agent()  # without SSH_AUTH_SOCK: an agent holding no keys
+            except paramiko.SSHException as exc:
+                raise TunnelError(f"SSH to {where}: ssh-agent: {exc}") from None
+            candidates += [*agent.get_keys(), *_default_keys()]
+        for key in candidates:
+            try:
+                transport.auth_publickey(user, key)
+            except paramiko.AuthenticationException:
+                continue
+            except (paramiko.SSHException, EOFError, OSError) as exc:
+                raise TunnelError(f"SSH to {where} failed during authentication: {exc}") from None
+            if transport.is_authenticated():
+                return
+    finally:
+        if agent is not None:
+            agent.close()
+    if not candidates:
+        raise TunnelError(f"SSH to {where}: no key to offer (set ssh.key, or start ssh-agent "
+                          "and add the key)")
+    raise TunnelError(f"SSH to {where}: the server refused every key offered "
+                      f"({len(candidates)})")
+
+
+def _pump(conn, chan):
+    """Copy bytes both ways until either side ends, then close both."""
+    with conn, chan:
+        try:
+            while True:
+                readable, _, _ = select.select([conn, chan], [], [])
+                for src, dst in ((conn, chan), (chan, conn)):
+                    if src in readable:
+                        data = src.recv(CHUNK)
+                        if not data:
+                            return
+                        dst.sendall(data)
+        except (OSError, ValueError):  # a side closed under us (ValueError: fd already -1)
+            return
+
+
+def _forward(conn, peer, transport, remote, timeout):
+    try:
+        chan = transport.open_channel("direct-tcpip", remote, peer, timeout=timeout)
+    except (paramiko.SSHException, EOFError, OSError):
+        # the HTTP client sees the connection closed, which OneAPIClient reports as an error
+        conn.close()
+        return
+    _pump(conn, chan)
+
+
+def _accept(listener, transport, remote, timeout):
+    while True:
+        try:
+            conn, peer = listener.accept()
+        except OSError:  # the listener was shut down: the tunnel is closing
+            return
+        # a thread per connection, so one slow channel open does not hold up the next accept
+        threading.Thread(target=_forward, args=(conn, peer, transport, remote, timeout),
+                         daemon=True).start()
+
+
 @contextlib.contextmanager
 def open_admin_tunnel(ssh_host, *, ssh_user, ssh_key_file, known_hosts, ssh_port=22,
                       remote_port=3000, remote_host="127.0.0.1", local_port=0,
@@ -106,30 +198,28 @@ def open_admin_tunnel(ssh_host, *, ssh_user, ssh_key_file, known_hosts, ssh_port
     """
     host_key = pinned_host_key(known_hosts, ssh_host, ssh_port)
     pkey, use_agent = client_auth(ssh_key_file, ssh_key_password)
-    verify_host_key(ssh_host, ssh_port, host_key, timeout)  # clear error before sshtunnel
-    logger = logging.getLogger("llminfra.oneapi.tunnel")
-    logger.addHandler(logging.NullHandler())
+    transport = _handshake(ssh_host, ssh_port, host_key, timeout)
     try:
-        forwarder = sshtunnel.SSHTunnelForwarder(
-            (ssh_host, ssh_port), ssh_username=ssh_user, ssh_pkey=pkey, ssh_host_key=host_key,
-            ssh_config_file=None, allow_agent=use_agent,
-            host_pkey_directories=None if use_agent else [],
-            remote_bind_address=(remote_host.strip("[]"), remote_port),
-            local_bind_address=("127.0.0.1", local_port), logger=logger, set_keepalive=15.0)
-    except ValueError:  # sshtunnel: "No password or public key available!"
-        raise TunnelError(f"SSH to {ssh_user}@{ssh_host}:{ssh_port}: no key to offer (set "
-                          "ssh.key, or start ssh-agent and add the key)") from None
-    sshtunnel.SSH_TIMEOUT = timeout
+        _authenticate(transport, ssh_user, pkey, use_agent,
+                      f"{ssh_user}@{ssh_host}:{ssh_port}")
+        transport.set_keepalive(15)
+        try:
+            listener = socket.create_server(("127.0.0.1", local_port))
+        except OSError as exc:
+            raise TunnelError(f"cannot listen on 127.0.0.1:{local_port}: {exc}") from None
+    except BaseException:
+        transport.close()
+        raise
+    remote = (remote_host.strip("[]"), remote_port)
+    acceptor = threading.Thread(target=_accept, args=(listener, transport, remote, timeout),
+                                daemon=True)
+    acceptor.start()
     try:
-        forwarder.start()
-    except (paramiko.SSHException, sshtunnel.BaseSSHTunnelForwarderError, OSError) as exc:
-        if "host key" in str(exc).lower():
-            raise TunnelError(f"host key mismatch for {ssh_host}:{ssh_port}: the server's key "
-                              f"is not the pinned {host_key.get_name()} "
-                              f"{host_key.fingerprint}; refusing to connect") from None
-        raise TunnelError(f"SSH tunnel to {ssh_user}@{ssh_host}:{ssh_port} failed: "
-                          f"{exc}") from None
-    try:
-        yield f"http://127.0.0.1:{forwarder.local_bind_port}"
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
     finally:
-        forwarder.stop()
+        # shutdown() wakes the blocked accept() at once on Linux (close() alone would not);
+        # the acceptor is not joined, so a platform where it stays blocked cannot hang the exit
+        with contextlib.suppress(OSError):
+            listener.shutdown(socket.SHUT_RDWR)
+        listener.close()
+        transport.close()  # ends every channel, so the pumps see EOF and exit
