@@ -1,6 +1,6 @@
-"""oneapi.forward: a local port through an SSH connection that is already open, in a
-gevent-patched process (as pyinfra's CLI runs the deploy's channels plan), against a real
-OpenSSH sshd on loopback and the emulator."""
+"""tunnel.forwarded through an SSH connection that is already open, in a gevent-patched
+process (as pyinfra's CLI runs the deploy's channels plan), against a real OpenSSH sshd on
+loopback and the emulator."""
 
 import json
 import subprocess
@@ -13,11 +13,12 @@ SCRIPT = """
 import gevent.monkey
 gevent.monkey.patch_all()
 import json, socket, sys
+sys.modules["trio"] = None  # as operations.oneapi does in a pyinfra process
 from concurrent.futures import ThreadPoolExecutor
 import paramiko
 from llminfra.oneapi.client import OneAPIClient
 from llminfra.oneapi.errors import OneAPIError
-from llminfra.oneapi.forward import forwarded
+from llminfra.oneapi.tunnel import forwarded
 
 port, key, known, emu_port, closed_port, access = sys.argv[1:]
 entry = paramiko.hostkeys.HostKeyEntry.from_line(known)
@@ -47,6 +48,7 @@ with forwarded(transport, ("127.0.0.1", int(closed_port))) as url:
     except OneAPIError as exc:
         out["closed"] = exc.__class__.__name__
 out["transport_active"] = transport.is_active()
+out["channels_left"] = len([c for c in transport._channels.values() if not c.closed])
 print(json.dumps(out))
 """
 
@@ -64,4 +66,5 @@ def test_forward_through_an_open_ssh_connection(sshd, emu):  # noqa: F811 - fixt
     assert out["after"] != 0  # the local port is closed with the context
     # nothing listens there: the client reports it, nothing hangs, the connection lives on
     assert out["closed"] in ("OneAPIUnreachable", "OneAPIConnectionLost")
-    assert out["transport_active"] is True
+    assert out["transport_active"] is True  # someone else's connection: left open
+    assert out["channels_left"] == 0

@@ -151,39 +151,73 @@ def _authenticate(transport, user, pkey, use_agent, where):
 
 def _pump(conn, chan):
     """Copy bytes both ways until either side ends, then close both."""
-    with conn, chan:
-        try:
-            while True:
-                readable, _, _ = select.select([conn, chan], [], [])
-                for src, dst in ((conn, chan), (chan, conn)):
-                    if src in readable:
-                        data = src.recv(CHUNK)
-                        if not data:
-                            return
-                        dst.sendall(data)
-        except (OSError, ValueError):  # a side closed under us (ValueError: fd already -1)
-            return
+    try:
+        while True:
+            readable, _, _ = select.select([conn, chan], [], [])
+            for src, dst in ((conn, chan), (chan, conn)):
+                if src in readable:
+                    data = src.recv(CHUNK)
+                    if not data:
+                        return
+                    dst.sendall(data)
+    except (OSError, ValueError, EOFError, paramiko.SSHException):  # a side closed under us
+        return  # (ValueError: fd already -1)
+    finally:
+        conn.close()
+        with contextlib.suppress(EOFError, OSError, paramiko.SSHException):
+            chan.close()  # its connection may be gone already
 
 
-def _forward(conn, peer, transport, remote, timeout):
+def _forward(conn, peer, transport, remote, timeout, chans):
     try:
         chan = transport.open_channel("direct-tcpip", remote, peer, timeout=timeout)
     except (paramiko.SSHException, EOFError, OSError):
         # the HTTP client sees the connection closed, which OneAPIClient reports as an error
         conn.close()
         return
-    _pump(conn, chan)
+    chans.add(chan)
+    try:
+        _pump(conn, chan)
+    finally:
+        chans.discard(chan)
 
 
-def _accept(listener, transport, remote, timeout):
+def _accept(listener, transport, remote, timeout, chans):
     while True:
         try:
             conn, peer = listener.accept()
-        except OSError:  # the listener was shut down: the tunnel is closing
+        except OSError:  # the listener was shut down: the forward is closing
             return
         # a thread per connection, so one slow channel open does not hold up the next accept
-        threading.Thread(target=_forward, args=(conn, peer, transport, remote, timeout),
+        threading.Thread(target=_forward, args=(conn, peer, transport, remote, timeout, chans),
                          daemon=True).start()
+
+
+@contextlib.contextmanager
+def forwarded(transport, remote, local_port=0, timeout=10.0):
+    """``http://127.0.0.1:PORT`` forwarded to ``remote`` (host, port) on the far side of an
+    authenticated ``transport``: one ``direct-tcpip`` channel per accepted connection. The
+    transport stays open (it may be pyinfra's own connection, see ``operations.oneapi``);
+    the channels opened here are closed on exit. Under gevent's patching (a pyinfra process)
+    the threads are greenlets and ``select`` is gevent's, so this runs in pyinfra's hub."""
+    try:
+        listener = socket.create_server(("127.0.0.1", local_port))
+    except OSError as exc:
+        raise TunnelError(f"cannot listen on 127.0.0.1:{local_port}: {exc}") from None
+    chans = set()
+    threading.Thread(target=_accept, args=(listener, transport, remote, timeout, chans),
+                     daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        # shutdown() wakes the blocked accept() at once on Linux (close() alone would not);
+        # the acceptor is not joined, so a platform where it stays blocked cannot hang the exit
+        with contextlib.suppress(OSError):
+            listener.shutdown(socket.SHUT_RDWR)
+        listener.close()
+        for chan in list(chans):
+            with contextlib.suppress(EOFError, OSError, paramiko.SSHException):
+                chan.close()  # its pump sees EOF and closes the local side
 
 
 @contextlib.contextmanager
@@ -203,23 +237,8 @@ def open_admin_tunnel(ssh_host, *, ssh_user, ssh_key_file, known_hosts, ssh_port
         _authenticate(transport, ssh_user, pkey, use_agent,
                       f"{ssh_user}@{ssh_host}:{ssh_port}")
         transport.set_keepalive(15)
-        try:
-            listener = socket.create_server(("127.0.0.1", local_port))
-        except OSError as exc:
-            raise TunnelError(f"cannot listen on 127.0.0.1:{local_port}: {exc}") from None
-    except BaseException:
-        transport.close()
-        raise
-    remote = (remote_host.strip("[]"), remote_port)
-    acceptor = threading.Thread(target=_accept, args=(listener, transport, remote, timeout),
-                                daemon=True)
-    acceptor.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+        with forwarded(transport, (remote_host.strip("[]"), remote_port), local_port,
+                       timeout) as url:
+            yield url
     finally:
-        # shutdown() wakes the blocked accept() at once on Linux (close() alone would not);
-        # the acceptor is not joined, so a platform where it stays blocked cannot hang the exit
-        with contextlib.suppress(OSError):
-            listener.shutdown(socket.SHUT_RDWR)
-        listener.close()
-        transport.close()  # ends every channel, so the pumps see EOF and exit
+        transport.close()

@@ -8,7 +8,7 @@ The plan starts when deploy code calls the op (or :func:`plan_ahead`), so it run
 hosts are read; the op uses its answer only if nothing has changed anywhere since, else it
 plans again. When the op runs on the gateway itself, over SSH, with the stack the inventory
 loaded, the plan runs here, in a greenlet, through pyinfra's own connection to the gateway
-(:mod:`llminfra.oneapi.forward`); otherwise in a child `llminfra channels plan --save`, which
+(:func:`llminfra.oneapi.tunnel.forwarded`); otherwise in a child `llminfra channels plan --save`, which
 opens its own pinned tunnel. Both print the same masked plan and save it the same way.
 """
 
@@ -77,9 +77,12 @@ def _connection_to(stack_file: str, gateway: str) -> tuple[Any, Any] | None:
 def _plan_here(argv: list[str], stack: Any, transport: Any, gateway: str, prune: bool,
                adopt: bool, reenable: bool) -> Result:
     """`channels plan --save` for one gateway, run in this process."""
+    # httpcore probes for trio when a client is made; under gevent's patched select (no
+    # epoll) trio's import fails with an error httpcore does not catch. It cannot run here.
+    sys.modules.setdefault("trio", None)  # type: ignore[arg-type]
     from llminfra.oneapi.cli import Options, reconcile_gateway
     from llminfra.oneapi.errors import OneAPIError
-    from llminfra.oneapi.forward import forwarded
+    from llminfra.oneapi.tunnel import forwarded
 
     oa = stack.gateways[gateway].oneapi_settings
     out, err = io.StringIO(), io.StringIO()
