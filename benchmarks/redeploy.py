@@ -38,7 +38,7 @@ def measure(repo: Path, repeats: int, log=print) -> tuple[list[Figure], list]:
     for run, floor in zip(runs, floors, strict=True):
         wall.add(run.seconds, floor.seconds)
     cpu = Figure(SUITE, "no-change all.py: operator CPU", "s", "one-fact pyinfra run",
-                 note="CPU seconds of the pyinfra process (with the `llminfra channels` child)")
+                 note="CPU seconds of the pyinfra process (the channels plan runs inside it)")
     for run_, floor in zip(runs, floors, strict=True):
         cpu.add(run_.cpu, floor.cpu)
     figures = [wall, cpu]
