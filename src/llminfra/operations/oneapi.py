@@ -8,8 +8,9 @@ The plan starts when deploy code calls the op (or :func:`plan_ahead`), so it run
 hosts are read; the op uses its answer only if nothing has changed anywhere since, else it
 plans again. When the op runs on the gateway itself, over SSH, with the stack the inventory
 loaded, the plan runs here, in a greenlet, through pyinfra's own connection to the gateway
-(:func:`llminfra.oneapi.tunnel.forwarded`); otherwise in a child `llminfra channels plan --save`, which
-opens its own pinned tunnel. Both print the same masked plan and save it the same way.
+(:func:`llminfra.oneapi.tunnel.forwarded`): no second Python, no second SSH handshake.
+Otherwise it runs in a child `llminfra channels plan --save`, which opens its own pinned
+tunnel. Both print the same masked plan and save it the same way.
 """
 
 from __future__ import annotations
