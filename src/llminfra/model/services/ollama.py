@@ -28,7 +28,9 @@ class OllamaService(ServiceBase):
     probe: Probe = Field(
         "chat", description="How the deploy decides the first model is servable: `chat` (one "
         "token: Ollama has loaded it), `embeddings` (an embedding model first) or `list` "
-        "(pulled is enough)."
+        "(pulled is enough). A run that has changed nothing only checks that it is listed: "
+        "Ollama unloads an idle model after `keep_alive` and loads it on the next request, and "
+        "a no-change deploy does not load it again."
     )
 
     def served(self) -> list[str]:
@@ -40,6 +42,10 @@ class OllamaService(ServiceBase):
     def readiness_probe(self) -> Probe:
         # a pulled model is listed before Ollama has loaded it: the first request would wait
         return self.probe
+
+    def steady_probe(self) -> Probe:
+        # loaded once after the change that pulled or started it; idle unloading is Ollama's
+        return "list"
 
     def runtime(self, data_dir: str, mirrors: Mirrors) -> Runtime:
         cache = host_dir(self.cache_dir, data_dir, "ollama")
