@@ -1,19 +1,22 @@
-"""Questions to Prometheus' HTTP API, answered with one bare value (no JSON parser needed on
-the host: a sed expression cuts the first sample's value out of the answer)."""
+"""Questions to Prometheus' HTTP API, answered with one bare number (no JSON parser needed on
+the host)."""
 
 from __future__ import annotations
 
 from pyinfra.api import QuoteString, StringCommand
 
-# the first sample's value in an instant query's answer: "value":[<time>,"<value>"]
-VALUE_SED = r's/.*"value":\[[^,]*,"\([^"]*\)"\].*/\1/p'
-UP_COUNT = "count(up == 1)"
+# An active target that answered its last scrape, as /api/v1/targets writes it; label values
+# are JSON strings there, so a quote inside one is escaped and cannot fake this.
+UP_HEALTH = '"health":"up"'
 
 
-def query_value(url: str, query: str) -> StringCommand:
-    """Print the value of ``query`` at ``url`` (``.../api/v1/query``); nothing when Prometheus
-    does not answer or the result is empty; exit 0."""
+def targets_up(base: str) -> StringCommand:
+    """Print how many of the targets Prometheus at ``base`` scrapes now answered their last
+    scrape; nothing when Prometheus does not answer; exit 0.
+
+    The targets API, not ``count(up == 1)``: after a reload drops a target (a GPU host or a
+    service removed), its ``up`` series still answers queries for minutes."""
     return StringCommand(
-        "curl -s -m 5 -G --data-urlencode", QuoteString(f"query={query}"), QuoteString(url),
-        "| sed -n", QuoteString(VALUE_SED), "; echo",
+        "r=$(curl -sf -m 5", QuoteString(f"{base.rstrip('/')}/api/v1/targets?state=active"),
+        ") && printf '%s' \"$r\" | grep -o", QuoteString(UP_HEALTH), "| grep -c . ; echo",
     )  # fmt: skip

@@ -94,7 +94,7 @@ def prometheus(stack: Stack, gateway: str) -> None:
     # what Prometheus scrapes changed. Not on an unchanged run: a target restarted since its
     # last scrape (a model server, the engine) reads down until the next one, and waiting
     # for that would be reported as a change.
-    scrapes.scraped(name="Prometheus scrapes every target", url=f"{base}/api/v1/query",
+    scrapes.scraped(name="Prometheus scrapes every target", url=base,
                     targets=len(scrape_targets(stack, gateway)) + 1,  # + Prometheus itself
                     timeout=READY_TIMEOUT + 2 * int(duration_seconds(m.scrape_interval)),
                     _if=any_changed(*changed))  # fmt: skip

@@ -5,16 +5,16 @@ from __future__ import annotations
 from pyinfra.api import FactBase
 from typing_extensions import override
 
-from llminfra.commands.prometheus import UP_COUNT, query_value
+from llminfra.commands.prometheus import targets_up
 
 
 class TargetsUp(FactBase[int | None]):
-    """How many of Prometheus' scrape targets answered their last scrape (``None``: Prometheus
-    did not answer)."""
+    """How many of the targets Prometheus at ``url`` (its base URL) scrapes now answered their
+    last scrape (``None``: Prometheus did not answer)."""
 
     @override
     def command(self, url):
-        return query_value(url, UP_COUNT)
+        return targets_up(url)
 
     @override
     def process(self, output):
