@@ -1,9 +1,12 @@
-"""Questions to Prometheus' HTTP API, answered with one bare number (no JSON parser needed on
+"""Questions to Prometheus' HTTP API, answered with one bare value (no JSON parser needed on
 the host)."""
 
 from __future__ import annotations
 
 from pyinfra.api import QuoteString, StringCommand
+
+# the first sample's value in an instant query's answer: "value":[<time>,"<value>"]
+VALUE_SED = r's/.*"value":\[[^,]*,"\([^"]*\)"\].*/\1/p'
 
 # An active target that answered its last scrape, as /api/v1/targets writes it; label values
 # are JSON strings there, so a quote inside one is escaped and cannot fake this.
