@@ -131,6 +131,17 @@ def reconcile_gateway(stack: Stack, gateway: str, opts: Options, *,
         return code
 
 
+def reconcile_reported(stack: Stack, gateway: str, opts: Options, *,
+                       admin_url: str | None = None, out: TextIO | None = None,
+                       err: TextIO | None = None) -> int:
+    """:func:`reconcile_gateway`, with a OneAPI error reported in one line as FAILED."""
+    try:
+        return reconcile_gateway(stack, gateway, opts, admin_url=admin_url, out=out, err=err)
+    except OneAPIError as exc:
+        print(f"{gateway}: oneapi: {exc}", file=err or sys.stderr)
+        return FAILED
+
+
 def run_channels(stack: Stack, args: argparse.Namespace) -> int:
     gateways = [args.gateway] if args.gateway else list(stack.gateways)
     unknown = [g for g in gateways if g not in stack.gateways]
@@ -147,11 +158,7 @@ def run_channels(stack: Stack, args: argparse.Namespace) -> int:
             print(f"== {gw}: engine {stack.gateways[gw].engine}: its rendered config holds the "
                   "channels and tokens; nothing to reconcile")
             continue
-        try:
-            codes.append(reconcile_gateway(stack, gw, opts, admin_url=args.admin_url))
-        except OneAPIError as exc:
-            print(f"{gw}: oneapi: {exc}", file=sys.stderr)
-            codes.append(FAILED)
+        codes.append(reconcile_reported(stack, gw, opts, admin_url=args.admin_url))
     code = worst(codes)
     if args.action == "plan" and not args.detailed_exitcode and code in (PENDING, CONFLICT):
         return OK

@@ -81,8 +81,7 @@ def _plan_here(argv: list[str], stack: Any, transport: Any, gateway: str, prune:
     # httpcore probes for trio when a client is made; under gevent's patched select (no
     # epoll) trio's import fails with an error httpcore does not catch. It cannot run here.
     sys.modules.setdefault("trio", None)  # type: ignore[arg-type]
-    from llminfra.oneapi.cli import Options, reconcile_gateway
-    from llminfra.oneapi.errors import OneAPIError
+    from llminfra.oneapi.cli import Options, reconcile_reported
     from llminfra.oneapi.tunnel import forwarded
 
     oa = stack.gateways[gateway].oneapi_settings
@@ -90,10 +89,7 @@ def _plan_here(argv: list[str], stack: Any, transport: Any, gateway: str, prune:
     opts = Options(prune=prune, adopt=adopt, reenable=reenable, save=True)
     try:
         with forwarded(transport, (oa.admin_bind.strip("[]"), oa.admin_port)) as url:
-            code = reconcile_gateway(stack, gateway, opts, admin_url=url, out=out, err=err)
-    except OneAPIError as exc:
-        print(f"{gateway}: oneapi: {exc}", file=err)
-        code = FAILED
+            code = reconcile_reported(stack, gateway, opts, admin_url=url, out=out, err=err)
     except Exception as exc:  # noqa: BLE001 - reported in one line, as the child's exit 1
         print(f"{gateway}: oneapi: plan failed: {exc.__class__.__name__}: {exc}", file=err)
         code = FAILED
